@@ -1,0 +1,3 @@
+from mirage.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The HTTP layer: create_app(settings) builds the Sanic app; daemon.py runs it."""

@@ -1,0 +1,1 @@
+"""Mount backends behind one small interface (see base.py)."""
