@@ -7,7 +7,7 @@ import time
 
 from sanic import Sanic
 
-from mirage.auth import build_verifier
+from mirage.auth.build import build_verifier
 from mirage.server import health
 from mirage.server.errors import install_error_handlers
 from mirage.server.gate import make_gate

@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 
 from sanic.request import Request
 
-from mirage.auth import AuthError, BadCredentials, authenticate
+from mirage.auth.guard import authenticate
+from mirage.auth.principal import AuthError, BadCredentials
 from mirage.server.errors import ApiError
 
 log = logging.getLogger("mirage.auth")
