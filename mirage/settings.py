@@ -228,9 +228,9 @@ class Settings:
     log_level: str = "info"
     log_access: bool = True
     auth_mode: str = "local"
-    auth_token: str | None = None
+    auth_token: str | None = field(default=None, repr=False)   # secret: never in a repr or log
     auth_token_file: Path = Path("~/.mirage/auth_token")
-    jwt_pubkey: str | None = None
+    jwt_pubkey: str | None = field(default=None, repr=False)
     jwt_pubkey_file: Path | None = None
     jwt_alg: str | None = None
     jwt_issuer: str | None = None
@@ -326,7 +326,8 @@ def _read_yaml(path: Path) -> dict[str, tuple[Any, str]]:
                 value = yaml.SafeLoader("").construct_document(value_node)
             except yaml.YAMLError as exc:
                 raise ConfigError(name, line, f"invalid value: {exc}") from None
-            found[name] = (value, line)
+            if value is not None:       # `key:` or `key: null` leaves the default in place
+                found[name] = (value, line)
 
     walk(root, "")
     return found
