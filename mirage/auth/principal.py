@@ -18,10 +18,13 @@ class AuthError(Exception):
     """Authentication failed → 401. ``reason`` is generic and safe to show and log;
     it never contains the token, key material or a library's message."""
 
-    def __init__(self, reason: str, *, token_presented: bool = True):
+    def __init__(self, reason: str, *, token_presented: bool = True, why: str | None = None):
         super().__init__(reason)
         self.reason = reason
         self.token_presented = token_presented
+        # a more precise cause for the log line (e.g. "issuer mismatch"); from a fixed
+        # vocabulary, never a library message, never token or key material
+        self.why = why or reason
 
 
 class BadCredentials(Exception):
