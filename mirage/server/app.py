@@ -8,7 +8,7 @@ import time
 from sanic import Sanic
 
 from mirage.auth.build import build_verifier
-from mirage.server import health
+from mirage.server import health, workspaces_api
 from mirage.server.errors import install_error_handlers
 from mirage.server.gate import make_gate
 from mirage.settings import Settings
@@ -39,6 +39,7 @@ def create_app(settings: Settings, *, name: str | None = None) -> Sanic:
 
     install_error_handlers(app, gate)
     app.blueprint(health.bp)
+    workspaces_api.install(app)            # engine: restore before serving, persist after stop
     return app
 
 

@@ -1,0 +1,204 @@
+"""The workspace registry: create, find (per account), list, delete, restore, persist.
+
+Visibility: a workspace belongs to the account that created it; any other
+account gets NotFound for it, never sees it listed, and gets Conflict when it
+tries to create the same id (ids are global). Accounts are opaque strings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+from mirage.workspace.config import WorkspaceConfig, from_stored, parse_config
+from mirage.workspace.errors import Conflict, InvalidRequest, NotFound, Unavailable
+from mirage.workspace.state.store import MetaUnreadable, SnapshotCorrupt, StateStore, replay
+from mirage.workspace.vfs.base import Mount
+from mirage.workspace.vfs.registry import BackendRegistry, default_backends
+from mirage.workspace.workspace import UnavailableWorkspace, Workspace
+
+log = logging.getLogger("mirage.workspace")
+
+WORKSPACE_ID_RE = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+
+def check_workspace_id(value: Any) -> str:
+    if not isinstance(value, str) or not WORKSPACE_ID_RE.fullmatch(value) or value in (".", ".."):
+        raise InvalidRequest("id must be 1-128 characters of A-Z a-z 0-9 . _ - (and not '.' or '..')")
+    return value
+
+
+def new_workspace_id() -> str:
+    return "ws-" + secrets.token_hex(8)
+
+
+class WorkspaceEngine:
+    def __init__(self, *, state_dir: Path | None = None, fsync: str = "always",
+                 backends: BackendRegistry | None = None, compact_min_bytes: int | None = None):
+        self.backends = backends or default_backends()
+        self.store: StateStore | None = None
+        if state_dir is not None:
+            kwargs = {} if compact_min_bytes is None else {"compact_min_bytes": compact_min_bytes}
+            self.store = StateStore(state_dir, fsync, **kwargs)
+        self._workspaces: dict[str, Workspace | UnavailableWorkspace] = {}
+        self._reserved: set[str] = set()          # ids being created right now
+        self._create_lock = asyncio.Lock()
+        self._ticker: asyncio.Task | None = None
+        self.started = False
+
+    # ------------------------------------------------------------ life
+
+    async def start(self) -> None:
+        """Prepare state_dir and bring every stored workspace back."""
+        if self.store is not None:
+            await asyncio.to_thread(self.store.prepare)
+            for folder in await asyncio.to_thread(self.store.folders):
+                await self._restore_one(folder)
+            if self.store.policy == "everysec":
+                self._ticker = asyncio.get_running_loop().create_task(self._everysec())
+        self.started = True
+        live = sum(isinstance(w, Workspace) for w in self._workspaces.values())
+        log.info("workspaces restored count=%d unavailable=%d", live, len(self._workspaces) - live)
+
+    async def stop(self) -> None:
+        """Persist everything: fsync logs, compact into snapshots, close files."""
+        if self._ticker is not None:
+            self._ticker.cancel()
+            try:
+                await self._ticker
+            except asyncio.CancelledError:
+                pass
+            self._ticker = None
+        for ws in list(self._workspaces.values()):
+            if isinstance(ws, Workspace) and ws.state is not None:
+                try:
+                    await ws.state.close()
+                except Exception as exc:
+                    log.error("closing workspace state failed workspace=%s error=%s", ws.id, exc)
+        self.started = False
+
+    async def _everysec(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            for ws in list(self._workspaces.values()):
+                if isinstance(ws, Workspace) and ws.state is not None and not ws.state.closed:
+                    try:
+                        await ws.state.writer.sync()
+                    except Exception as exc:
+                        log.error("background fsync failed workspace=%s error=%s", ws.id, exc)
+
+    async def _restore_one(self, folder: Path) -> None:
+        assert self.store is not None
+        name = folder.name
+        try:
+            stored = await asyncio.to_thread(self.store.load, folder)
+        except MetaUnreadable as exc:
+            log.error("workspace not restored workspace=%s reason=%r", name, str(exc))
+            self._workspaces[name] = UnavailableWorkspace(name, None, 0.0, str(exc))
+            return
+        except SnapshotCorrupt as exc:
+            meta = self.store.read_meta(folder)
+            log.error("workspace unavailable: corrupted snapshot workspace=%s reason=%r", name, str(exc))
+            self._workspaces[name] = UnavailableWorkspace(name, meta["owner"], meta.get("created_at", 0.0),
+                                                          str(exc))
+            return
+        except OSError as exc:
+            log.error("workspace not restored workspace=%s reason=%r", name, exc.strerror or str(exc))
+            self._workspaces[name] = UnavailableWorkspace(name, None, 0.0, exc.strerror or str(exc))
+            return
+        meta = stored.meta
+        try:
+            config = from_stored(meta["config"])
+            ws = Workspace(meta["id"], meta["owner"], config, float(meta["created_at"]), self._mounts(config))
+        except Exception as exc:
+            log.error("workspace not restored workspace=%s reason=%r", name, f"bad config: {exc}")
+            self._workspaces[name] = UnavailableWorkspace(name, meta.get("owner"), 0.0, "bad stored config")
+            return
+        replay(stored.snapshot_records, ws.apply, name)
+        replay(stored.log_records, ws.apply, name)
+        state = self.store.open_state(folder, stored.last_log_gen, ws.dump, stored.snapshot_size)
+        ws.attach_state(state)
+        self._workspaces[ws.id] = ws
+
+    def _mounts(self, config: WorkspaceConfig) -> dict[str, Mount]:
+        return {m.prefix: self.backends.get(m.vfs).create(m.config, read_only=m.read_only) for m in config.mounts}
+
+    # ------------------------------------------------------------ queries
+
+    def count(self) -> int:
+        return sum(isinstance(w, Workspace) for w in self._workspaces.values())
+
+    def _lookup(self, account: str, workspace_id: str) -> Workspace | UnavailableWorkspace:
+        ws = self._workspaces.get(workspace_id) if isinstance(workspace_id, str) else None
+        if ws is None or ws.owner != account:
+            raise NotFound(f"no workspace {workspace_id!r}")
+        return ws
+
+    def get(self, account: str, workspace_id: str) -> Workspace:
+        ws = self._lookup(account, workspace_id)
+        if isinstance(ws, UnavailableWorkspace):
+            raise Unavailable(f"workspace {workspace_id!r} could not be restored: {ws.reason}")
+        return ws
+
+    def list(self, account: str) -> list[dict[str, Any]]:
+        items = [w for w in self._workspaces.values() if w.owner == account]
+        return [w.summary() for w in sorted(items, key=lambda w: (w.created_at, w.id))]
+
+    def all_workspaces(self) -> list[Workspace]:
+        return [w for w in self._workspaces.values() if isinstance(w, Workspace)]
+
+    # ------------------------------------------------------------ changes
+
+    async def create(self, account: str, raw_config: Any, workspace_id: str | None = None
+                     ) -> tuple[Workspace, bool]:
+        """Returns (workspace, created). Same id + same config → the existing one."""
+        config = parse_config(raw_config, self.backends)
+        if workspace_id is None:
+            workspace_id = new_workspace_id()
+            while workspace_id in self._workspaces:
+                workspace_id = new_workspace_id()
+        check_workspace_id(workspace_id)
+        existing = self._workspaces.get(workspace_id)
+        if existing is not None or workspace_id in self._reserved:
+            return self._existing(account, workspace_id, existing, config), False
+        self._reserved.add(workspace_id)
+        try:
+            created_at = time.time()
+            ws = Workspace(workspace_id, account, config, created_at, self._mounts(config))
+            if self.store is not None:
+                meta = {"id": workspace_id, "owner": account, "created_at": created_at,
+                        "config": config.to_dict()}
+                folder = await asyncio.to_thread(self.store.create_folder, workspace_id, meta)
+                ws.attach_state(self.store.open_state(folder, 0, ws.dump))
+            self._workspaces[workspace_id] = ws
+        finally:
+            self._reserved.discard(workspace_id)
+        log.info("workspace created workspace=%s mounts=%d", workspace_id, len(config.mounts))
+        return ws, True
+
+    def _existing(self, account: str, workspace_id: str, existing, config: WorkspaceConfig) -> Workspace:
+        if existing is None or existing.owner != account or isinstance(existing, UnavailableWorkspace):
+            raise Conflict(f"workspace id {workspace_id!r} is already in use")
+        if existing.config.to_dict() != config.to_dict():
+            raise Conflict(f"workspace {workspace_id!r} exists with a different config")
+        return existing
+
+    async def delete(self, account: str, workspace_id: str) -> float:
+        ws = self._lookup(account, workspace_id)
+        del self._workspaces[workspace_id]
+        if isinstance(ws, Workspace) and ws.state is not None:
+            await ws.state.close(compact=False)
+        if self.store is not None:
+            await asyncio.to_thread(self.store.remove_folder, workspace_id)
+        log.info("workspace deleted workspace=%s", workspace_id)
+        return time.time()
+
+
+def engine_from_settings(settings: Any) -> WorkspaceEngine:
+    return WorkspaceEngine(state_dir=Path(settings.state_dir), fsync=settings.state_fsync)
+

@@ -1,0 +1,1 @@
+"""Durable workspace state: per-workspace folder, append-only log, snapshots."""
