@@ -1,0 +1,101 @@
+"""Run one shell line over a workspace filesystem, within the line's limits.
+
+``run_line`` is what the API calls: it parses the line, runs it with a time limit
+and an output cap, makes its writes durable (``fs.commit()``), and carries the
+session's cwd and exported variables across lines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from mirage.workspace.shell.errors import (
+    CommandError, ExitSignal, LineAborted, LineTimedOut, LoopSignal, ReturnSignal, ShellSyntaxError,
+)
+from mirage.workspace.shell.interp import Interpreter
+from mirage.workspace.shell.io import IO
+from mirage.workspace.shell.state import ShellState, normalize
+from mirage.workspace.shell.streams import BytesIn, Capture, OutputBudget
+from mirage.workspace.shell.ticker import Ticker
+
+FILE_WRITE_FACTOR = 16        # a line may write this many times its output cap into files
+
+
+@dataclass
+class LineResult:
+    exit_code: int
+    stdout: bytes
+    stderr: bytes
+
+    def to_json(self) -> dict:
+        return {
+            "kind": "io",
+            "exit_code": self.exit_code,
+            "stdout": self.stdout.decode("utf-8", "replace"),
+            "stderr": self.stderr.decode("utf-8", "replace"),
+        }
+
+
+@dataclass(frozen=True)
+class Limits:
+    timeout_seconds: float = 60.0
+    output_limit_bytes: int = 8 << 20
+
+
+def initial_state(session=None, cwd: str | None = None) -> ShellState:
+    state = ShellState()
+    env = dict(getattr(session, "env", {}) or {})
+    state.vars.update({"HOME": "/", "PATH": "/usr/bin:/bin", "SHELL": "/bin/bash", "USER": "mirage"})
+    state.exported.update(state.vars)
+    state.vars.update(env)
+    state.exported.update(env)
+    state.cwd = normalize(cwd or getattr(session, "cwd", None) or "/")
+    state.vars["PWD"] = state.cwd
+    state.exported.add("PWD")
+    return state
+
+
+async def run_line(fs, command: str, *, session=None, cwd: str | None = None,
+                   limits: Limits = Limits(), state: ShellState | None = None) -> LineResult:
+    """Run ``command``; never raises for anything the line does (cancellation aside)."""
+    budget = OutputBudget(limits.output_limit_bytes)
+    stdout, stderr = Capture(budget), Capture(budget)
+    state = state or initial_state(session, cwd)
+    start_cwd = state.cwd
+    ticker = Ticker(limits.timeout_seconds)
+    interp = Interpreter(fs, ticker, budget, OutputBudget(limits.output_limit_bytes * FILE_WRITE_FACTOR))
+    interp._line_stdout, interp._line_stderr = stdout, stderr
+    io = IO(BytesIn(b""), stdout, stderr)
+    try:
+        async with asyncio.timeout(limits.timeout_seconds):
+            status = await interp.run_source(command, state, io)
+    except ShellSyntaxError as exc:
+        stderr.data += f"mirage: {exc}\n".encode()
+        status = 2
+    except ExitSignal as exc:
+        status = exc.status
+    except ReturnSignal as exc:
+        status = exc.status
+    except LoopSignal:
+        status = state.last_status
+    except CommandError as exc:
+        stderr.data += f"mirage: {exc.message}\n".encode("utf-8", "surrogateescape")
+        status = exc.status
+    except (TimeoutError, LineTimedOut):
+        stderr.data += (f"mirage: the line exceeded the time limit of {limits.timeout_seconds:g} s "
+                        f"and was stopped\n").encode()
+        status = 124
+    except LineAborted as exc:
+        stderr.data += f"mirage: {exc}; the line was stopped\n".encode()
+        status = exc.exit_code
+    except RecursionError:
+        stderr.data += b"mirage: maximum nesting depth exceeded\n"
+        status = 1
+    await fs.commit()
+    if session is not None:
+        if cwd is None or state.cwd != start_cwd:
+            session.cwd = state.cwd
+        session.env = {k: v for k, v in state.environ().items() if k != "PWD"}
+    return LineResult(status & 0xFF, bytes(stdout.data[:limits.output_limit_bytes]),
+                      bytes(stderr.data))
