@@ -9,6 +9,7 @@ from sanic import Sanic
 
 from mirage.auth.build import build_verifier
 from mirage.server import health, workspaces_api
+from mirage.server.activity import install_activity
 from mirage.server.errors import install_error_handlers
 from mirage.server.gate import make_gate
 from mirage.settings import Settings
@@ -30,6 +31,7 @@ def create_app(settings: Settings, *, name: str | None = None) -> Sanic:
     apply_settings(app, settings)
     app.ctx.started_monotonic = time.monotonic()
     app.ctx.workspace_count = lambda: 0    # replaced by the workspace engine
+    install_activity(app)                  # request counter, access lines, ctx.stop_hooks, ctx.busy_checks
 
     gate = make_gate(app)
 
