@@ -72,7 +72,7 @@ def status(ctx: Context, args: argparse.Namespace) -> int:
     from mirage.cli.spawn import probe_health, running_spawned_daemon
 
     try:
-        health = probe_health(ctx.endpoint)
+        health = ctx.ensure_daemon() if ctx.allow_spawn else probe_health(ctx.endpoint)
     except http.Unreachable as exc:
         raise ctx.unreachable(exc) from None
     if health is None:
