@@ -44,7 +44,10 @@ from mirage.settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("mirage.daemon")
 
-LISTEN_BACKLOG = 4096          # re-listen()ing an inherited socket must not shrink systemd's backlog
+# uvloop listen()s again on an inherited socket: ask for the most, which the kernel caps at
+# net.core.somaxconn exactly as it does for systemd's own default Backlog=, so the socket
+# unit's queue is never shrunk by a daemon run.
+LISTEN_BACKLOG = 2**31 - 1
 STATUS_MIN_INTERVAL = 1.0      # seconds between STATUS= updates
 DRAIN_POLL = 0.05
 
@@ -228,7 +231,7 @@ class Daemon:
             for inherited in self.sd.sockets:
                 server = await loop.create_server(factory, sock=inherited.sock, backlog=LISTEN_BACKLOG)
                 self.servers.append(server)
-                self.listening.append(f"{inherited.address}(fd{inherited.fd}:{inherited.name})")
+                self.listening.append(f"{inherited.address}[fd{inherited.fd}:{inherited.name}]")
             return
         host, port = self.settings.server_host, self.settings.server_port
         bind_host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
