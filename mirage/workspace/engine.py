@@ -75,6 +75,8 @@ class WorkspaceEngine:
                 pass
             self._ticker = None
         for ws in list(self._workspaces.values()):
+            if isinstance(ws, Workspace):
+                await ws.run_close_hooks()
             if isinstance(ws, Workspace) and ws.state is not None:
                 try:
                     await ws.state.close()
@@ -191,6 +193,8 @@ class WorkspaceEngine:
     async def delete(self, account: str, workspace_id: str) -> float:
         ws = self._lookup(account, workspace_id)
         del self._workspaces[workspace_id]
+        if isinstance(ws, Workspace):
+            await ws.run_close_hooks()
         if isinstance(ws, Workspace) and ws.state is not None:
             await ws.state.close(compact=False)
         if self.store is not None:

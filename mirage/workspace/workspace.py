@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import logging
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,16 @@ from mirage.workspace.fs import WorkspaceFS
 from mirage.workspace.session import Session, new_sessions
 from mirage.workspace.state.store import WorkspaceState
 from mirage.workspace.vfs.base import Mount
-from mirage.workspace.vfs.ram import RamMount
+
+log = logging.getLogger("mirage.workspace")
+
+CloseHook = Callable[["Workspace"], Awaitable[None]]
+
+
+def is_journaled(mount: Mount) -> bool:
+    """A mount whose contents the state store keeps: it reports mutations to
+    ``journal`` and can ``dump`` and ``apply`` records (the ram backend)."""
+    return all(hasattr(mount, name) for name in ("journal", "dump", "apply"))
 
 
 class Workspace:
@@ -25,13 +35,23 @@ class Workspace:
         self.state: WorkspaceState | None = None
         self.fs = WorkspaceFS(self.mounts, read_only=config.read_only, committer=self.commit)
         self.sessions: dict[str, Session] = new_sessions()
+        # awaited (in order) when the workspace is deleted or the daemon stops — e.g. the
+        # shell's job table kills its processes here. A failing hook is logged, not raised.
+        self.close_hooks: list[CloseHook] = []
 
     @property
     def mode(self) -> str:
         return self.config.mode
 
-    def journaled_mounts(self) -> dict[str, RamMount]:
-        return {prefix: m for prefix, m in self.mounts.items() if isinstance(m, RamMount)}
+    def journaled_mounts(self) -> dict[str, Any]:
+        return {prefix: m for prefix, m in self.mounts.items() if is_journaled(m)}
+
+    async def run_close_hooks(self) -> None:
+        for hook in list(self.close_hooks):
+            try:
+                await hook(self)
+            except Exception as exc:
+                log.error("workspace close hook failed workspace=%s error=%s", self.id, exc)
 
     def attach_state(self, state: WorkspaceState) -> None:
         """Start journaling RAM mutations into ``state`` (after any restore)."""

@@ -307,3 +307,44 @@ def test_read_only_workspace_restores_its_ram_content(tmp_path):
 
     run(main())
 
+
+
+def test_close_hooks_run_on_delete_and_on_stop(tmp_path):
+    closed = []
+
+    async def hook(ws):
+        closed.append(ws.id)
+
+    async def failing(ws):
+        raise RuntimeError("boom")
+
+    async def main():
+        engine = await make(tmp_path)
+        a, _ = await engine.create(ACCOUNT, {}, "a")
+        b, _ = await engine.create(ACCOUNT, {}, "b")
+        a.close_hooks += [failing, hook]
+        b.close_hooks.append(hook)
+        await engine.delete(ACCOUNT, "a")
+        assert closed == ["a"]
+        await engine.stop()
+        assert closed == ["a", "b"]
+
+    run(main())
+
+
+def test_other_account_cannot_get_delete_or_reuse_an_id(tmp_path):
+    from mirage.workspace.errors import Conflict
+
+    async def main():
+        engine = await make(tmp_path)
+        await engine.create(ACCOUNT, {}, "mine")
+        with pytest.raises(NotFound):
+            engine.get("mallory", "mine")
+        with pytest.raises(NotFound):
+            await engine.delete("mallory", "mine")
+        with pytest.raises(Conflict):
+            await engine.create("mallory", {}, "mine")
+        assert engine.list("mallory") == []
+        assert engine.get(ACCOUNT, "mine")
+
+    run(main())
