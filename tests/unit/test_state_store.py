@@ -348,3 +348,38 @@ def test_other_account_cannot_get_delete_or_reuse_an_id(tmp_path):
         assert engine.get(ACCOUNT, "mine")
 
     run(main())
+
+
+def test_a_failed_snapshot_write_loses_nothing_and_a_retry_does_not_replay_twice(tmp_path, monkeypatch):
+    from mirage.workspace.state import store as store_module
+
+    real = store_module.write_atomic
+    failures = {"left": 1}
+
+    def flaky(path, chunks, mode=0o600):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise OSError(28, "No space left on device")
+        return real(path, chunks, mode)
+
+    async def first():
+        engine = await make(tmp_path)
+        ws, _ = await engine.create(ACCOUNT, {}, "w")
+        await ws.fs.write("/f", b"a", append=True)
+        await ws.commit()
+        monkeypatch.setattr(store_module, "write_atomic", flaky)
+        with pytest.raises(OSError):
+            await ws.state.compact()
+        await ws.fs.write("/f", b"b", append=True)
+        await ws.commit()
+        await ws.state.compact()               # the retry succeeds
+        await ws.fs.write("/f", b"c", append=True)
+        await ws.commit()
+
+    run(first())
+
+    async def second():
+        engine = await make(tmp_path)
+        return await engine.get(ACCOUNT, "w").fs.read("/f")
+
+    assert run(second()) == b"abc"

@@ -134,6 +134,10 @@ class WorkspaceState:
                         os.close(old_fd)
                     fsync_dir(self.folder)
 
+                # from here on the writer appends to log.<new_gen>: that is the generation now,
+                # even if the snapshot below fails (a retry must not reuse log.<new_gen>, whose
+                # records would then be in its snapshot *and* replayed after it)
+                self.gen = new_gen
                 await asyncio.to_thread(finish_old)
                 writer.mark_durable(upto)
 
@@ -153,7 +157,6 @@ class WorkspaceState:
                 return (self.folder / "snapshot").stat().st_size
 
             self.snapshot_size = await asyncio.to_thread(write_snapshot)
-            self.gen = new_gen
             log.info("compacted workspace=%s gen=%d snapshot_bytes=%d", self.folder.name, new_gen,
                      self.snapshot_size)
 
