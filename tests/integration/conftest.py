@@ -31,8 +31,9 @@ What it guarantees:
 * Output: stdout/stderr go to files (``daemon.stdout_path``/``stderr_path``);
   ``daemon.output()`` reads both.
 
-``daemon_factory.run_to_exit(env, args=("daemon", "run"), timeout=60)`` runs the command
-to completion with the same environment rules (no ``--port`` added) and returns a
+``daemon_factory.run_to_exit(env, args=("daemon", "run"), timeout=60, wrapper=())`` runs the
+command to completion with the same environment rules (no ``--port`` added; ``wrapper`` is
+put in front, e.g. a ``setpriv`` line) and returns a
 ``subprocess.CompletedProcess`` with text stdout/stderr: for "refuses to start" tests.
 """
 
@@ -252,9 +253,10 @@ class DaemonFactory:
         raise DaemonFailed(f"daemon not healthy after {timeout} s:\n{daemon.output()}")
 
     def run_to_exit(self, env: Mapping[str, str | None] | None = None, args: Sequence[str] = ("daemon", "run"),
-                    timeout: float = 60.0) -> subprocess.CompletedProcess:
-        """Run ``mirage <args>`` to completion (no --port added); killed if it outlives ``timeout``."""
-        proc = subprocess.Popen([*mirage_command(), *args], env=self._env(env), stdin=subprocess.DEVNULL,
+                    timeout: float = 60.0, wrapper: Sequence[str] = ()) -> subprocess.CompletedProcess:
+        """Run ``mirage <args>`` to completion (no --port added); killed if it outlives ``timeout``.
+        ``wrapper`` is put in front of the command (e.g. ``setpriv ...``)."""
+        proc = subprocess.Popen([*wrapper, *mirage_command(), *args], env=self._env(env), stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=self._tmp,
                                 start_new_session=True)
         self._started.append(proc)

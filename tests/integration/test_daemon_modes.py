@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import time
 
@@ -220,6 +221,22 @@ def test_jwt_mode_with_a_missing_key_file_refuses_to_start(daemon_factory, tmp_p
     stderr = refusal(daemon_factory, {"MIRAGE_AUTH_MODE": "jwt", "MIRAGE_JWT_ALG": "RS256",
                                       "MIRAGE_JWT_PUBKEY_FILE": str(missing)})
     assert "MIRAGE_JWT_PUBKEY_FILE" in stderr and str(missing) in stderr
+
+
+def test_jwt_mode_with_an_unreadable_key_file_refuses_to_start(daemon_factory, tmp_path, rsa_key):
+    key_file = tmp_path / "unreadable.pem"
+    key_file.write_text(public_pem(rsa_key))
+    key_file.chmod(0)
+    wrapper: list[str] = []
+    if os.geteuid() == 0:     # root reads anything: drop the capabilities that let it
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("running as root without setpriv: cannot make a file unreadable")
+        wrapper = [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
+    result = daemon_factory.run_to_exit({"MIRAGE_AUTH_MODE": "jwt", "MIRAGE_JWT_ALG": "RS256",
+                                         "MIRAGE_JWT_PUBKEY_FILE": str(key_file)}, wrapper=wrapper)
+    assert result.returncode == 2, result.stderr
+    assert "MIRAGE_JWT_PUBKEY_FILE" in result.stderr and "permission denied" in result.stderr
 
 
 def test_jwt_mode_with_a_garbage_key_file_refuses_to_start(daemon_factory, tmp_path):

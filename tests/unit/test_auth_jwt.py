@@ -18,7 +18,6 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
-from jwt.api_jws import PyJWS
 
 from mirage.auth.build import build_verifier
 from mirage.auth.jwt_verifier import JwtVerifier, KeyProblem
@@ -533,6 +532,14 @@ def test_unreadable_key_file_is_refused(tmp_path, keys):
     with pytest.raises(ConfigError) as caught:
         build_verifier(jwt_settings(tmp_path, MIRAGE_JWT_ALG="RS256", MIRAGE_JWT_PUBKEY_FILE=str(path)))
     assert "permission denied" in str(caught.value)
+
+
+def test_key_file_that_cannot_be_opened_is_refused(tmp_path):
+    loop = tmp_path / "loop.pem"
+    loop.symlink_to(loop)
+    with pytest.raises(ConfigError) as caught:
+        build_verifier(jwt_settings(tmp_path, MIRAGE_JWT_ALG="RS256", MIRAGE_JWT_PUBKEY_FILE=str(loop)))
+    assert caught.value.key == "jwt.pubkey_file" and "cannot open" in str(caught.value)
 
 
 @pytest.mark.parametrize("content", [b"", b"not a key", b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
