@@ -206,6 +206,9 @@ KEYS: tuple[Key, ...] = (
         "wall-time limit for one shell line"),
     Key("shell.output_limit_bytes", "MIRAGE_SHELL_OUTPUT_LIMIT_BYTES", _int(1024, 1 << 31), 8 << 20,
         "cap on one shell line's stdout+stderr"),
+    Key("workspace.disk_roots", "MIRAGE_WORKSPACE_DISK_ROOTS", _str_list, (),
+        "host folders disk mounts may use (a root must be one of them or inside one); "
+        "empty: any folder in local/token mode, none in jwt mode; '*': any folder"),
 )
 
 KEYS_BY_NAME: Mapping[str, Key] = {key.name: key for key in KEYS}
@@ -240,6 +243,7 @@ class Settings:
     idle_grace_seconds: int = 300
     shell_timeout_seconds: int = 60
     shell_output_limit_bytes: int = 8 << 20
+    workspace_disk_roots: tuple[str, ...] = ()
     config_path: Path | None = None
     # key name -> where its value came from ("default", "file:line", "MIRAGE_X", "--flag")
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)

@@ -19,7 +19,7 @@ from mirage.workspace.config import WorkspaceConfig, from_stored, parse_config
 from mirage.workspace.errors import Conflict, InvalidRequest, NotFound, Unavailable
 from mirage.workspace.state.store import MetaUnreadable, SnapshotCorrupt, StateStore, replay
 from mirage.workspace.vfs.base import Mount
-from mirage.workspace.vfs.registry import BackendRegistry, default_backends
+from mirage.workspace.vfs.registry import BackendRegistry, default_backends, disk_backend_for
 from mirage.workspace.workspace import UnavailableWorkspace, Workspace
 
 log = logging.getLogger("mirage.workspace")
@@ -204,5 +204,7 @@ class WorkspaceEngine:
 
 
 def engine_from_settings(settings: Any) -> WorkspaceEngine:
-    return WorkspaceEngine(state_dir=Path(settings.state_dir), fsync=settings.state_fsync)
+    disk = disk_backend_for(settings.auth_mode, settings.workspace_disk_roots, str(settings.state_dir))
+    return WorkspaceEngine(state_dir=Path(settings.state_dir), fsync=settings.state_fsync,
+                           backends=default_backends(disk))
 

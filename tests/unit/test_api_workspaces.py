@@ -51,9 +51,11 @@ def api(tmp_path, clean_env):
     def token(sub: str) -> str:
         return jwt.encode({"sub": sub, "exp": int(time.time()) + 3600}, key, algorithm="ES256")
 
+    (tmp_path / "hostroots").mkdir()
     settings = load_settings(env={"HOME": str(clean_env)}, overrides={
         "auth.mode": "jwt", "jwt.alg": "ES256", "jwt.pubkey": pem,
         "state_dir": str(tmp_path / "state"), "server.max_body_bytes": 64 * 1024,
+        "workspace.disk_roots": str(tmp_path / "hostroots"),
     })
     app = create_app(settings)
     with ReusableClient(app, port=free_port()) as client:
@@ -69,7 +71,8 @@ def test_create_returns_201_with_the_detail_shape(api):
 
 
 def test_create_accepts_yaml_text_as_config(api, tmp_path):
-    text = f"mode: WRITE\nmounts:\n  /: {{vfs: ram, mode: WRITE}}\n  /data: {{vfs: disk, mode: READ, config: {{root: {tmp_path}}}}}\n"
+    root = tmp_path / "hostroots"
+    text = f"mode: WRITE\nmounts:\n  /: {{vfs: ram, mode: WRITE}}\n  /data: {{vfs: disk, mode: READ, config: {{root: {root}}}}}\n"
     status, body = api.call("post", "/v1/workspaces", body={"config": text, "id": "y"})
     assert status == 201
     assert body["mounts"][1] == {"prefix": "/data", "vfs": "disk", "mode": "read"}
@@ -187,7 +190,7 @@ def test_unauthenticated_workspace_routes_are_401(api):
 
 @pytest.fixture
 def ws(api, tmp_path):
-    host = tmp_path / "host"
+    host = tmp_path / "hostroots" / "host"
     host.mkdir()
     (host / "ro.txt").write_text("read only")
     config = {"mounts": {"/": {"vfs": "ram"}, "/ro": {"vfs": "disk", "mode": "read", "config": {"root": str(host)}},
@@ -273,3 +276,12 @@ def test_read_only_workspace_refuses_writes_with_403(api):
     api.call("post", "/v1/workspaces", body={"config": {"mode": "READ"}, "id": "ro"})
     status, body = api.vfs("ro", "write", path="/f", data="x")
     assert status == 403 and body["errno"] == "EROFS"
+
+
+@pytest.mark.parametrize("where", ["outside", "state", "ancestor_of_state"])
+def test_disk_roots_outside_the_allow_list_or_over_the_state_are_422(api, tmp_path, where):
+    (tmp_path / "outside").mkdir()
+    root = {"outside": tmp_path / "outside", "state": tmp_path / "state", "ancestor_of_state": tmp_path}[where]
+    status, body = api.call("post", "/v1/workspaces",
+                            body={"config": {"mounts": {"/d": {"vfs": "disk", "config": {"root": str(root)}}}}})
+    assert status == 422 and body["field"] == "config.mounts./d.config.root"

@@ -6,7 +6,7 @@ import pytest
 
 from mirage.workspace.config import from_stored, parse_config
 from mirage.workspace.errors import InvalidConfig
-from mirage.workspace.vfs.registry import default_backends
+from mirage.workspace.vfs.registry import default_backends, disk_backend_for
 
 
 @pytest.fixture
@@ -89,3 +89,44 @@ def test_disk_root_that_is_a_file_is_refused(tmp_path, backends):
     with pytest.raises(InvalidConfig) as info:
         parse_config({"mounts": {"/d": {"vfs": "disk", "config": {"root": str(f)}}}}, backends)
     assert "not a directory" in info.value.problem
+
+
+def disk_config(root) -> dict:
+    return {"mounts": {"/d": {"vfs": "disk", "config": {"root": str(root)}}}}
+
+
+def test_jwt_mode_without_disk_roots_refuses_every_disk_mount(tmp_path):
+    backends = default_backends(disk_backend_for("jwt", (), str(tmp_path / "state")))
+    (tmp_path / "data").mkdir()
+    with pytest.raises(InvalidConfig) as info:
+        parse_config(disk_config(tmp_path / "data"), backends)
+    assert "not enabled" in info.value.problem
+
+
+def test_local_mode_without_disk_roots_allows_any_folder_but_the_state(tmp_path):
+    state = tmp_path / "state"
+    state.mkdir()
+    backends = default_backends(disk_backend_for("local", (), str(state)))
+    assert parse_config(disk_config(tmp_path), backends).mounts[0].config["root"] == str(tmp_path.resolve())
+    with pytest.raises(InvalidConfig):
+        parse_config(disk_config(state), backends)
+
+
+def test_disk_roots_allow_list_admits_folders_inside_only(tmp_path):
+    allowed, other = tmp_path / "allowed", tmp_path / "allowed-not"
+    (allowed / "sub").mkdir(parents=True)
+    other.mkdir()
+    backends = default_backends(disk_backend_for("jwt", (str(allowed),), str(tmp_path / "state")))
+    parse_config(disk_config(allowed / "sub"), backends)
+    with pytest.raises(InvalidConfig):
+        parse_config(disk_config(other), backends)
+
+
+def test_a_symlinked_root_is_checked_where_it_leads(tmp_path):
+    allowed, outside = tmp_path / "allowed", tmp_path / "outside"
+    allowed.mkdir()
+    outside.mkdir()
+    (allowed / "sneaky").symlink_to(outside)
+    backends = default_backends(disk_backend_for("jwt", (str(allowed),), str(tmp_path / "state")))
+    with pytest.raises(InvalidConfig):
+        parse_config(disk_config(allowed / "sneaky"), backends)

@@ -69,9 +69,26 @@ class RamBackend:
         return RamMount(read_only=read_only)
 
 
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
 class DiskBackend:
+    """``allowed_roots``: None lets any host folder be mounted; otherwise a root must be
+    one of them or inside one (an empty tuple refuses every disk mount). ``protected``:
+    folders a root may never be, lie inside, or (when ``protect_ancestors``) contain —
+    the daemon's own state."""
+
     name = "disk"
     journaled = False
+
+    def __init__(self, allowed_roots: Iterable[str] | None = None, protected: Iterable[str] = (),
+                 protect_ancestors: bool = False):
+        import os
+
+        self.allowed_roots = None if allowed_roots is None else tuple(os.path.realpath(r) for r in allowed_roots)
+        self.protected = tuple(os.path.realpath(p) for p in protected)
+        self.protect_ancestors = protect_ancestors
 
     def validate(self, config: Mapping[str, Any], field: str) -> dict[str, Any]:
         import os
@@ -91,6 +108,15 @@ class DiskBackend:
             raise InvalidConfig(f"{field}.root", f"{root} does not exist")
         if not os.path.isdir(resolved):
             raise InvalidConfig(f"{field}.root", f"{root} is not a directory")
+        for folder in self.protected:
+            if _inside(resolved, folder) or (self.protect_ancestors and _inside(folder, resolved)):
+                raise InvalidConfig(f"{field}.root", f"{root} overlaps the daemon's own state folder")
+        if self.allowed_roots is not None and not any(_inside(resolved, a) for a in self.allowed_roots):
+            if not self.allowed_roots:
+                raise InvalidConfig(f"{field}.root", "disk mounts are not enabled on this daemon "
+                                                     "(workspace.disk_roots is empty)")
+            raise InvalidConfig(f"{field}.root", f"{root} is outside the folders this daemon allows "
+                                                 "(workspace.disk_roots)")
         return {"root": resolved}
 
     def create(self, config: Mapping[str, Any], *, read_only: bool) -> Mount:
@@ -99,5 +125,20 @@ class DiskBackend:
         return DiskMount(config["root"], read_only=read_only)
 
 
-def default_backends() -> BackendRegistry:
-    return BackendRegistry([RamBackend(), DiskBackend()])
+def default_backends(disk: DiskBackend | None = None) -> BackendRegistry:
+    return BackendRegistry([RamBackend(), disk or DiskBackend()])
+
+
+def disk_backend_for(auth_mode: str, disk_roots: Iterable[str], state_dir: str) -> DiskBackend:
+    """The disk policy of settings ``workspace.disk_roots``: '*' → any folder; a list →
+    those folders; empty → any folder for the single local/token account, none in jwt
+    mode (remote subjects must not reach the host unless the operator says where)."""
+    roots = tuple(disk_roots)
+    multi_tenant = auth_mode == "jwt"
+    if "*" in roots:
+        allowed = None
+    elif roots:
+        allowed = roots
+    else:
+        allowed = () if multi_tenant else None
+    return DiskBackend(allowed, protected=[state_dir], protect_ancestors=multi_tenant)
