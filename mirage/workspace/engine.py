@@ -46,8 +46,7 @@ class WorkspaceEngine:
             kwargs = {} if compact_min_bytes is None else {"compact_min_bytes": compact_min_bytes}
             self.store = StateStore(state_dir, fsync, **kwargs)
         self._workspaces: dict[str, Workspace | UnavailableWorkspace] = {}
-        self._reserved: set[str] = set()          # ids being created right now
-        self._create_lock = asyncio.Lock()
+        self._creating: dict[str, asyncio.Event] = {}     # ids being created right now
         self._ticker: asyncio.Task | None = None
         self.started = False
 
@@ -165,10 +164,12 @@ class WorkspaceEngine:
             while workspace_id in self._workspaces:
                 workspace_id = new_workspace_id()
         check_workspace_id(workspace_id)
+        while workspace_id in self._creating:          # the same id being created: wait, then compare
+            await self._creating[workspace_id].wait()
         existing = self._workspaces.get(workspace_id)
-        if existing is not None or workspace_id in self._reserved:
+        if existing is not None:
             return self._existing(account, workspace_id, existing, config), False
-        self._reserved.add(workspace_id)
+        done = self._creating[workspace_id] = asyncio.Event()
         try:
             created_at = time.time()
             ws = Workspace(workspace_id, account, config, created_at, self._mounts(config))
@@ -179,12 +180,13 @@ class WorkspaceEngine:
                 ws.attach_state(self.store.open_state(folder, 0, ws.dump))
             self._workspaces[workspace_id] = ws
         finally:
-            self._reserved.discard(workspace_id)
+            del self._creating[workspace_id]
+            done.set()
         log.info("workspace created workspace=%s mounts=%d", workspace_id, len(config.mounts))
         return ws, True
 
     def _existing(self, account: str, workspace_id: str, existing, config: WorkspaceConfig) -> Workspace:
-        if existing is None or existing.owner != account or isinstance(existing, UnavailableWorkspace):
+        if existing.owner != account or isinstance(existing, UnavailableWorkspace):
             raise Conflict(f"workspace id {workspace_id!r} is already in use")
         if existing.config.to_dict() != config.to_dict():
             raise Conflict(f"workspace {workspace_id!r} exists with a different config")

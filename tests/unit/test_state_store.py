@@ -383,3 +383,19 @@ def test_a_failed_snapshot_write_loses_nothing_and_a_retry_does_not_replay_twice
         return await engine.get(ACCOUNT, "w").fs.read("/f")
 
     assert run(second()) == b"abc"
+
+
+def test_concurrent_creates_of_one_id_give_one_workspace_and_a_conflict_for_another_config(tmp_path):
+    from mirage.workspace.errors import Conflict
+
+    async def main():
+        engine = await make(tmp_path)
+        results = await asyncio.gather(*(engine.create(ACCOUNT, {}, "same") for _ in range(8)),
+                                       engine.create(ACCOUNT, {"mode": "read"}, "same"),
+                                       engine.create("mallory", {}, "same"), return_exceptions=True)
+        created = [r for r in results[:8] if not isinstance(r, Exception)]
+        assert len(created) == 8 and sum(flag for _, flag in created) == 1
+        assert len({id(ws) for ws, _ in created}) == 1
+        assert all(isinstance(r, Conflict) for r in results[8:])
+
+    run(main())
