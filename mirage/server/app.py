@@ -8,7 +8,7 @@ import time
 from sanic import Sanic
 
 from mirage.auth.build import build_verifier
-from mirage.server import health, workspaces_api
+from mirage.server import health, shell_api, workspaces_api
 from mirage.server.activity import install_activity
 from mirage.server.errors import install_error_handlers
 from mirage.server.gate import make_gate
@@ -42,6 +42,7 @@ def create_app(settings: Settings, *, name: str | None = None) -> Sanic:
     install_error_handlers(app, gate)
     app.blueprint(health.bp)
     workspaces_api.install(app)            # engine: restore before serving, persist after stop
+    shell_api.install(app)                 # shell lines, sessions, background jobs
     return app
 
 
