@@ -116,6 +116,7 @@ _HAND_OVER_FD3 = """
 import os, sys
 fd = int(sys.argv[1])
 os.dup2(fd, 3)
+os.set_inheritable(3, True)
 if fd != 3:
     os.close(fd)
 os.environ.update(LISTEN_PID=str(os.getpid()), LISTEN_FDS="1", LISTEN_FDNAMES="http")
