@@ -261,6 +261,47 @@ def http(address: str, method: str = "GET", path: str = "/v1/health", token: str
         return status, payload
 
 
+def call(address: str, method: str, path: str, token: str, payload: dict | None = None) -> tuple[int, dict]:
+    """A JSON API call; returns (status, decoded body)."""
+    import json
+    body = json.dumps(payload).encode() if payload is not None else b""
+    status, raw = http(address, method, path, token, body)
+    return status, json.loads(raw) if raw else {}
+
+
+def exercise_workspace(address: str, token: str, workspace_id: str = "hardened") -> None:
+    """Create a workspace and run shell lines through it (parser, pipes, sed, jq, state writes)."""
+    status, _ = call(address, "POST", "/v1/workspaces", token, {"config": {}, "id": workspace_id})
+    assert status in (200, 201)
+    lines = {
+        "echo hello > /greeting": "",
+        "cat /greeting | sed s/h/H/": "Hello\n",
+        "echo '{\"a\": [1, 2]}' | jq -c .a": "[1,2]\n",
+    }
+    for line, expected in lines.items():
+        status, result = call(address, "POST", f"/v1/workspaces/{workspace_id}/shell", token, {"command": line})
+        assert status == 200 and result["exit_code"] == 0 and result["stdout"] == expected, (line, result)
+
+
+# argv: FD PROGRAM ARGS... — put FD at 3 and exec PROGRAM as a socket-activated service
+HAND_OVER_FD3 = """
+import os, sys
+fd = int(sys.argv[1])
+os.dup2(fd, 3)
+os.set_inheritable(3, True)
+if fd != 3:
+    os.close(fd)
+os.environ.update(LISTEN_PID=str(os.getpid()), LISTEN_FDS="1", LISTEN_FDNAMES="http")
+os.execv(sys.argv[2], sys.argv[2:])
+"""
+
+
+def start_on_socket(listener: socket.socket, env: dict[str, str], log_path: Path) -> Process:
+    """Play systemd's part: hand our listening socket to a new daemon as fd 3."""
+    return Process([sys.executable, "-c", HAND_OVER_FD3, str(listener.fileno()), str(MIRAGE), "daemon", "run"],
+                   {"PATH": os.environ["PATH"], **env}, log_path, pass_fds=[listener.fileno()])
+
+
 def port_refuses(port: int) -> bool:
     try:
         socket.create_connection(("127.0.0.1", port), timeout=2).close()

@@ -4,10 +4,12 @@ on the next connection (see test_systemd_activation for the socket kept across r
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 
 from systemd_helpers import (  # noqa: F401  (harness is a fixture)
-    connect, harness, http, port_refuses, read_response, request_bytes, wait_read_by_server,
+    GOOD_TOKEN, call, connect, exercise_workspace, harness, http, port_refuses, read_response, request_bytes,
+    start_on_socket, wait_read_by_server,
 )
 
 
@@ -74,3 +76,25 @@ def _sleep_through_grace_periods(process, periods: int, grace: float = 1.0) -> N
         return
     raise AssertionError(f"the daemon exited early (log: {process.log()!r})")
 
+
+
+def test_workspaces_and_their_files_come_back_after_an_idle_exit(harness, tmp_path):
+    """The socket stays (the test plays systemd), the daemon idles out, the next
+    connection is answered by a new daemon that restored the workspace and its bytes."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    address = "127.0.0.1:%d" % listener.getsockname()[1]
+    env = harness.env(MIRAGE_IDLE_GRACE_SECONDS="1")
+    try:
+        first = harness.track(start_on_socket(listener, env, tmp_path / "first.log"))
+        exercise_workspace(address, GOOD_TOKEN, "kept")
+        assert first.wait_exit() == 0 and "stopped reason=idle" in first.log()
+
+        second = harness.track(start_on_socket(listener, env, tmp_path / "second.log"))
+        status, result = call(address, "POST", "/v1/workspaces/kept/shell", GOOD_TOKEN, {"command": "cat /greeting"})
+        assert status == 200 and result["stdout"] == "hello\n", result
+        second.signal(signal.SIGTERM)
+        assert second.wait_exit() == 0
+    finally:
+        listener.close()

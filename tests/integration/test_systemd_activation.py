@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import re
 import socket
-import sys
 
 import pytest
 
 from systemd_helpers import (  # noqa: F401  (harness is a fixture)
-    GOOD_TOKEN, MIRAGE, Process, connect, free_port, harness, http, listening_inodes, port_refuses, read_response,
-    request_bytes, wait_until,
+    GOOD_TOKEN, connect, free_port, harness, http, listening_inodes, port_refuses, read_response, request_bytes,
+    start_on_socket,
 )
 
 
@@ -79,12 +78,10 @@ def test_listening_socket_outlives_the_daemon_and_the_next_daemon_answers_the_qu
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
     address = "127.0.0.1:%d" % listener.getsockname()[1]
-    env = {"PATH": os.environ["PATH"], **harness.env(MIRAGE_IDLE_GRACE_SECONDS="1")}
+    env = harness.env(MIRAGE_IDLE_GRACE_SECONDS="1")
 
     def start_daemon(log_name: str) -> Process:
-        return harness.track(Process(
-            [sys.executable, "-c", _HAND_OVER_FD3, str(listener.fileno()), str(MIRAGE), "daemon", "run"],
-            env, tmp_path / log_name, pass_fds=[listener.fileno()]))
+        return harness.track(start_on_socket(listener, env, tmp_path / log_name))
 
     first = start_daemon("first.log")
     first.wait_log("ready")
@@ -109,16 +106,3 @@ def _ipv6_loopback_works() -> bool:
         return True
     except OSError:
         return False
-
-
-# argv: FD PROGRAM ARGS... — put FD at 3 and exec PROGRAM as a socket-activated service
-_HAND_OVER_FD3 = """
-import os, sys
-fd = int(sys.argv[1])
-os.dup2(fd, 3)
-os.set_inheritable(3, True)
-if fd != 3:
-    os.close(fd)
-os.environ.update(LISTEN_PID=str(os.getpid()), LISTEN_FDS="1", LISTEN_FDNAMES="http")
-os.execv(sys.argv[2], sys.argv[2:])
-"""

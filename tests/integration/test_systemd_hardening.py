@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from systemd_helpers import (  # noqa: F401  (harness is a fixture)
-    GOOD_TOKEN, MIRAGE, OTHER_TOKEN, Process, activator_argv, free_port, harness, http, write_config,
+    GOOD_TOKEN, MIRAGE, OTHER_TOKEN, Process, activator_argv, exercise_workspace, free_port, harness, http, write_config,
 )
 
 UNIT = Path(__file__).resolve().parents[2] / "systemd" / "mirage.service"
@@ -89,6 +89,7 @@ def test_daemon_serves_reloads_and_stops_under_memory_deny_write_execute(harness
     assert http(address)[0] == 200
     assert http(address, path="/v1/x", token=GOOD_TOKEN)[0] == 404
     assert http(address, path="/v1/x", token="bad")[0] == 401
+    exercise_workspace(address, GOOD_TOKEN)
     write_config(tmp_path / "mirage.yaml", token=OTHER_TOKEN)
     process.signal(signal.SIGHUP)
     process.wait_log("reloaded")
@@ -151,6 +152,7 @@ def test_every_system_call_and_socket_family_the_daemon_uses_passes_the_unit_fil
     assert http(address)[0] == 200
     assert http(address, path="/v1/x", token=GOOD_TOKEN)[0] == 404
     assert http(address, path="/v1/x", token="bad")[0] == 401
+    exercise_workspace(address, GOOD_TOKEN)
     write_config(tmp_path / "mirage.yaml", token=OTHER_TOKEN)
     os.kill(daemon_pid, signal.SIGHUP)                  # strace is the parent: signal its child
     process.wait_log("reloaded", timeout=60)
