@@ -133,6 +133,10 @@ def test_token_without_typ_is_accepted(rs256, keys):
     assert rs256.verify(token.encode()).account == "alice"
 
 
+def test_far_future_integer_exp_beyond_float_range_is_accepted(rs256, keys):
+    assert rs256.verify(sign(keys["rsa"], payload=claims(exp=10**400)).encode()).account == "alice"
+
+
 def test_float_exp_is_accepted(rs256, keys):
     assert rs256.verify(sign(keys["rsa"], payload=claims(exp=NOW + 0.5)).encode()).account == "alice"
 
