@@ -53,7 +53,11 @@ class WorkspaceEngine:
     # ------------------------------------------------------------ life
 
     async def start(self) -> None:
-        """Prepare state_dir and bring every stored workspace back."""
+        """Prepare state_dir and bring every stored workspace back (once; a second call
+        before stop() is a no-op, so two listeners can never open one log twice)."""
+        if self.started:
+            return
+        self._workspaces.clear()
         if self.store is not None:
             await asyncio.to_thread(self.store.prepare)
             for folder in await asyncio.to_thread(self.store.folders):

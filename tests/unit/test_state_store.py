@@ -399,3 +399,25 @@ def test_concurrent_creates_of_one_id_give_one_workspace_and_a_conflict_for_anot
         assert all(isinstance(r, Conflict) for r in results[8:])
 
     run(main())
+
+
+def test_start_stop_start_serves_the_same_content_and_a_double_start_is_harmless(tmp_path):
+    async def main():
+        engine = await make(tmp_path)
+        ws, _ = await engine.create(ACCOUNT, {}, "w")
+        await ws.fs.write("/f", b"1")
+        await ws.commit()
+        await engine.start()                  # no-op
+        assert engine.get(ACCOUNT, "w") is ws
+        await engine.stop()
+        await engine.start()
+        again = engine.get(ACCOUNT, "w")
+        assert again is not ws and await again.fs.read("/f") == b"1"
+        await again.fs.write("/f", b"2", append=True)
+        await again.commit()
+        await engine.stop()
+        await engine.start()
+        assert await engine.get(ACCOUNT, "w").fs.read("/f") == b"12"
+        await engine.stop()
+
+    run(main())
