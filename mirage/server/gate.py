@@ -33,6 +33,7 @@ log = logging.getLogger("mirage.auth")
 
 OPEN_PATH = "/v1/health"
 OPEN_METHODS = frozenset({"GET", "HEAD"})
+_OPEN_ROUTE_PATH = OPEN_PATH.lstrip("/")     # how Sanic spells a route's path
 REALM = "mirage"
 
 # name[:port] where name is a bracketed IPv6 literal or a plain name/IPv4 address
@@ -91,8 +92,13 @@ def bad_credentials(reason: str) -> ApiError:
 
 
 def is_open(request: Request) -> bool:
-    """Only GET/HEAD on exactly /v1/health needs no token."""
-    return request.method in OPEN_METHODS and request.path == OPEN_PATH
+    """Only GET/HEAD on exactly /v1/health needs no token: the raw path must be exactly
+    that, and the route Sanic resolved (when routing ran) must be the /v1/health route —
+    so a dynamic route that happened to match the path never opens anything."""
+    if request.method not in OPEN_METHODS or request.path != OPEN_PATH:
+        return False
+    route = request.route
+    return route is None or route.path == _OPEN_ROUTE_PATH
 
 
 def make_gate(app):

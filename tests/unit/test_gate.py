@@ -137,6 +137,37 @@ def test_sanic_request_path_is_the_raw_unnormalised_path(app, monkeypatch):
     assert [path for path in seen if path != "/v1/health"] == [raw.decode() for raw in raws]
 
 
+def test_open_path_served_by_another_route_is_not_open(tmp_path):
+    """If /v1/health were ever resolved to a different route (here: a catch-all, with the
+    health route absent), the path alone must not open it."""
+    from sanic import Sanic
+    from sanic import json as sanic_json
+
+    from mirage.server.app import apply_settings
+    from mirage.server.errors import install_error_handlers
+    from mirage.server.gate import make_gate
+
+    settings = load_settings(env={"HOME": str(tmp_path), "MIRAGE_AUTH_MODE": "token", "MIRAGE_AUTH_TOKEN": TOKEN},
+                             config_path=os.devnull)
+    bare = Sanic("gate_catch_all")
+    apply_settings(bare, settings)
+    gate = make_gate(bare)
+
+    @bare.on_request(priority=1000)
+    async def run_gate(request):
+        gate(request)
+
+    install_error_handlers(bare, gate)
+
+    @bare.get("/v1/<anything>")
+    async def catch_all(request, anything):
+        return sanic_json({"secret": "behind the gate"})
+
+    response = call(bare, "GET", "/v1/health")
+    assert response.status == 401
+    assert "secret" not in response.text
+
+
 def test_health_lookalike_with_valid_token_passes_the_gate(app):
     # the look-alikes are ordinary protected paths: with a token they route normally
     status, _, _ = raw_call(app, "GET", b"/v1/health/../x",
