@@ -145,6 +145,8 @@ class Daemon:
         self._ready = False
         self._reload_pending = False
         self._reload_lock: asyncio.Lock | None = None
+        self._drain_cut = False
+        self._status_note = ""                   # e.g. a refused reload, shown until the next good one
         self._tasks: list[asyncio.Task] = []
         self._last_status = ""
 
@@ -193,10 +195,14 @@ class Daemon:
         return await self._stop(lifecycle)
 
     def request_stop(self, reason: str) -> None:
+        """Begin the stop path; a second SIGTERM/SIGINT while draining cuts the drain short."""
         if self.stop_reason is None:
             self.stop_reason = reason
             self.notifier.stopping(f"stopping ({reason}), draining requests")
             self._stop_requested.set()
+        elif reason.startswith("SIG") and not self._drain_cut:
+            self._drain_cut = True
+            logs.notice(log, "second stop signal, cutting the drain short", signal=reason)
 
     async def _stop(self, lifecycle: AsyncioServer) -> int:
         reason = self.stop_reason or "stop"
@@ -253,7 +259,7 @@ class Daemon:
             server.close()
         self.servers = []
         for inherited in self.sd.sockets:
-            inherited.sock.close()
+            inherited.sock.close()     # no-op when the loop already closed (uvloop detaches) it
         await asyncio.sleep(0)
 
     async def _drain(self, seconds: float) -> None:
@@ -263,12 +269,12 @@ class Daemon:
         while True:
             for connection in list(self.connections):
                 connection.close_if_idle()
-            if not self.connections or loop.time() >= deadline:
+            if not self.connections or loop.time() >= deadline or self._drain_cut:
                 break
             await asyncio.sleep(DRAIN_POLL)
         if self.connections:
-            logs.event(log, logging.WARNING, "drain timed out", aborted=len(self.connections),
-                       drain_seconds=seconds)
+            logs.event(log, logging.WARNING, "drain cut short" if self._drain_cut else "drain timed out",
+                       aborted=len(self.connections), drain_seconds=seconds)
             for connection in list(self.connections):
                 connection.abort()
         await asyncio.sleep(0)
@@ -311,14 +317,12 @@ class Daemon:
             try:
                 new = self._reload_settings()
                 apply_settings(self.app, new)
-            except ConfigError as exc:
-                logs.event(log, logging.ERROR, "reload refused, keeping the running config", problem=str(exc))
-                self.notifier.ready(f"{self.status_line()}; last reload refused: see the log")
-                return False
             except Exception as exc:
-                logs.event(log, logging.ERROR, "reload refused, keeping the running config",
-                           problem=f"{type(exc).__name__}: {exc}")
-                self.notifier.ready(f"{self.status_line()}; last reload refused: see the log")
+                problem = str(exc) if isinstance(exc, ConfigError) else f"{type(exc).__name__}: {exc}"
+                logs.event(log, logging.ERROR, "reload refused, keeping the running config", problem=problem)
+                self._status_note = "last reload refused (see the log)"
+                self._last_status = self.status_line()
+                self.notifier.ready(self._last_status)
                 return False
             logs.set_level(new.log_level)
             changed = [name for name, _, _ in new.describe() if new.get(name) != old.get(name)]
@@ -328,6 +332,7 @@ class Daemon:
                            keys=",".join(restart_only))
             logs.notice(log, "reloaded", changed=",".join(changed) or None, auth=new.auth_mode,
                         log_level=new.log_level)
+            self._status_note = ""
             self._last_status = self.status_line()
             self.notifier.ready(self._last_status)
             return True
@@ -412,8 +417,9 @@ class Daemon:
     def status_line(self) -> str:
         workspaces = self._workspace_count()
         served = self.app.ctx.activity.requests_served
-        return (f"serving {workspaces} workspace{'' if workspaces == 1 else 's'}, "
+        line = (f"serving {workspaces} workspace{'' if workspaces == 1 else 's'}, "
                 f"{served} request{'' if served == 1 else 's'} served (auth={self.settings.auth_mode})")
+        return f"{line}; {self._status_note}" if self._status_note else line
 
 
 __all__ = ["Daemon", "reloader_for", "run"]

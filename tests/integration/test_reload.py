@@ -64,12 +64,19 @@ def test_broken_yaml_on_sighup_keeps_the_old_settings_and_logs_why(harness, tmp_
     assert str(config) in error.group(1) and "invalid YAML" in error.group(1)
     assert http(address, path=probe, token=GOOD_TOKEN)[0] == 404     # old settings still serve
     assert http(address, path=probe, token=OTHER_TOKEN)[0] == 401
+    refused = [m for m in listener.snapshot() if m.get("READY") == "1"][-1]
+    assert refused["STATUS"].endswith("; last reload refused (see the log)")
 
     config.write_text("auth:\n  mode: token\n  token: ''\n")   # valid YAML, invalid settings
     _reload_and_wait(process, listener)
     process.wait_log(r"reload refused, keeping the running config problem=.*auth\.token")
     assert http(address, path=probe, token=GOOD_TOKEN)[0] == 404
     assert OTHER_TOKEN not in process.log() and GOOD_TOKEN not in process.log()
+
+    write_config(config, token=OTHER_TOKEN)                # a good config clears the note
+    _reload_and_wait(process, listener)
+    assert http(address, path=probe, token=OTHER_TOKEN)[0] == 404
+    assert "refused" not in [m for m in listener.snapshot() if m.get("READY") == "1"][-1]["STATUS"]
     process.signal(signal.SIGTERM)
     assert process.wait_exit() == 0
 

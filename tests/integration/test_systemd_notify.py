@@ -112,6 +112,27 @@ def test_sigterm_sends_stopping_then_drains_the_request_in_flight_and_exits_zero
     assert "drain timed out" not in process.log()
 
 
+def test_a_second_sigterm_cuts_the_drain_short_and_still_exits_zero(harness):
+    listener = harness.notify_listener()
+    process, (address,) = harness.activated(harness.env(NOTIFY_SOCKET=listener.address,
+                                                        MIRAGE_DRAIN_SECONDS="600"))
+    assert http(address)[0] == 200
+    listener.wait_for("READY", "1")
+    with connect(address) as slow:
+        slow.sendall(request_bytes("GET", "/v1/health", content_length=10) + b"01")
+        wait_read_by_server(slow)
+        process.signal(signal.SIGTERM)
+        listener.wait_for("STOPPING", "1")
+        process.signal(signal.SIGTERM)
+        assert process.wait_exit() == 0               # long before the 600 s drain bound
+        try:                                           # the unfinished request was dropped
+            assert slow.recv(1024) == b""
+        except ConnectionResetError:
+            pass
+    assert "second stop signal, cutting the drain short" in process.log()
+    assert "drain cut short aborted=1" in process.log()
+
+
 def test_sighup_sends_reloading_then_ready(harness):
     listener = harness.notify_listener()
     process, (address,) = harness.activated(harness.env(NOTIFY_SOCKET=listener.address))
