@@ -183,6 +183,9 @@ class ExpansionMixin:
                                                   no_split=no_split)
         elif kind == "simple_expansion" or kind == "expansion":
             await self._expand_parameter(node, state, fields, quoted=quoted, no_split=no_split)
+        elif kind == "command_substitution" and _looks_arithmetic(node):
+            value = str(await self.arith_node(node, state, 3, 2))
+            self._add_value(value, fields, quoted, no_split)
         elif kind == "command_substitution":
             value = await self.command_substitution(node, state)
             self._add_value(value, fields, quoted, no_split)
@@ -314,6 +317,11 @@ class ExpansionMixin:
 
     async def _expand_parameter(self, node, state, fields: Fields, *, quoted, no_split) -> None:
         text = text_of(node)
+        stripped = text.lstrip(" \t\n")
+        if stripped != text:      # tree-sitter-bash folds preceding blanks into the '$' token
+            if quoted or no_split:
+                fields.add(text[:len(text) - len(stripped)], True)
+            text = stripped
         if node.type == "simple_expansion":
             name = text[1:]
             if name in ("@", "*"):
@@ -520,6 +528,13 @@ class ExpansionMixin:
             if exc.code in (errno.ENOENT, errno.ENOTDIR):
                 return False
             return False
+
+
+def _looks_arithmetic(node) -> bool:
+    """tree-sitter-bash reads ``$((1+2))`` inside a here-doc as ``$( (1+2) )``."""
+    raw = node.text
+    return raw.startswith(b"$((") and raw.endswith(b"))") and node.parent is not None \
+        and node.parent.type == "heredoc_body"
 
 
 def _split_unescaped(text: str, sep: str) -> tuple[str, str, str]:

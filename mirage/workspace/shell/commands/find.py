@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from mirage.workspace.shell.commands._base import Usage
+from mirage.workspace.shell.errors import CommandError
 from mirage.workspace.shell.commands._fsutil import remove_tree, walk
 from mirage.workspace.shell.patterns import glob_match
 from mirage.workspace.vfs.base import VfsError
@@ -184,6 +185,6 @@ async def _eval(inv, expr, shown: str, path: str, st, ctx) -> bool:
         try:
             other = await inv.fs.stat(inv.path(arg))
         except VfsError:
-            raise Usage(f"'{arg}': No such file or directory") from None
+            raise CommandError(f"'{arg}': No such file or directory", 1) from None
         return st.mtime > other.mtime
     return False

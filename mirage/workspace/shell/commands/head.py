@@ -28,7 +28,7 @@ def _count(text: str, name: str) -> tuple[int, bool]:
 def _normalise(args: list[str]) -> list[str]:
     out = []
     for a in args:
-        if re.fullmatch(r"-\d+", a):
+        if re.fullmatch(r"-\d+", a) and not (out and out[-1] in ("-n", "-c")):
             out.extend(["-n", a[1:]])
         else:
             out.append(a)

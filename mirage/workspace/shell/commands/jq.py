@@ -37,10 +37,15 @@ async def run(inv) -> int:
     indent = 2
     named: dict[str, object] = {}
     positional: list[str] = []
-    while args and args[0].startswith("-") and len(args[0]) > 1:
+    operands: list[str] = []
+    while args:
         a = args.pop(0)
         if a == "--":
+            operands.extend(args)
             break
+        if not a.startswith("-") or len(a) == 1:
+            operands.append(a)
+            continue
         if a in ("--arg", "--argjson"):
             if len(args) < 2:
                 raise Usage(f"{a} takes two parameters (e.g. {a} varname value)")
@@ -85,10 +90,10 @@ async def run(inv) -> int:
                 pass
             else:
                 raise Usage(f"Unknown option: -{c}")
-    if not args:
+    if not operands:
         raise Usage("usage: jq [OPTIONS] FILTER [FILES...]")
-    program = args.pop(0)
-    files = args
+    program = operands.pop(0)
+    files = operands
     if _MODULES.search(program):
         await inv.error("error: modules, debug/stderr output and input metadata are not "
                         "available in the workspace shell")

@@ -108,10 +108,7 @@ def render(fmt: str, args: list[str], errors: list[str]) -> tuple[str, bool]:
                     return "".join(out), True
             elif conv == "q":
                 value = arg or ""
-                if re.fullmatch(r"[A-Za-z0-9_./,:=@%+-]+", value):
-                    out.append(value)
-                else:
-                    out.append("'" + value.replace("'", "'\\''") + "'" if value else "''")
+                out.append(re.sub(r"([^A-Za-z0-9_./,:=@%+-])", r"\\\1", value) if value else "''")
             else:
                 out.append((spec + "s") % (arg if arg is not None else ""))
         text, stop = _escapes(fmt[pos:])

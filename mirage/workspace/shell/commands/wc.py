@@ -20,16 +20,13 @@ async def run(inv) -> int:
         for k in totals:
             totals[k] += counts[k]
         rows.append(([counts[k] for k in chosen], name if files else ""))
-    if len(inputs) > 1:
+    if len(files) > 1:
         rows.append(([totals[k] for k in chosen], "total"))
-    if not files and len(chosen) == 1:
-        width = 1
-    elif not files:
-        width = 7
+    if len(chosen) == 1 and len(files) <= 1:
+        width = 1                       # GNU: a lone number is not padded
     else:
-        width = max([len(str(v)) for r, _ in rows for v in r] + [1])
-        if status and len(chosen) > 1:
-            width = max(width, 7)
+        regular_total = sum(len(data) for name, data in inputs if name != "-")
+        width = max(len(str(regular_total)), 7 if any(n == "-" for n, _ in inputs) else 1)
     for values, name in rows:
         line = " ".join(str(v).rjust(width) for v in values)
         await inv.out(line + (f" {name}" if name else "") + "\n")
