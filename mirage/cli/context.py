@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 from urllib.parse import quote
 
 from mirage.cli import http
@@ -58,7 +57,7 @@ class Context:
 
     # ------------------------------------------------------------ calls
 
-    def call(self, method: str, path: str, body: Any = None, *, spawn: bool = False,
+    def call(self, method: str, path: str, body: object = None, *, spawn: bool = False,
              read_timeout: float | None = 30.0, ok: tuple[int, ...] = ()) -> http.Reply:
         """Send an authenticated request. ``spawn``: this command may start a local daemon
         (besides any command given --spawn). Returns the reply for 2xx (or a status in ``ok``)."""

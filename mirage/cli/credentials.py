@@ -5,17 +5,18 @@ Every place looked at is recorded, so an auth refusal can say exactly where the 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
 from mirage.cli.environment import TOKEN_ENV, ClientEnvironment
 from mirage.cli.errors import EXIT_AUTH, CliError
 
 
-@dataclass
 class TokenChoice:
-    token: str | None
-    source: str | None                 # "--token", "MIRAGE_TOKEN", or the file path; None if none
-    looked: list[str] = field(default_factory=list)
+    __slots__ = ("token", "source", "looked")
+
+    def __init__(self, token: str | None, source: str | None, looked: list[str]):
+        self.token = token
+        self.source = source            # "--token", "MIRAGE_TOKEN", or the file path; None if none
+        self.looked = looked            # every place looked at, in order
 
     def where_looked(self) -> str:
         return "; ".join(self.looked)

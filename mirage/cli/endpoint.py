@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ipaddress
-from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from mirage.cli.errors import EXIT_REQUEST, CliError
 
@@ -12,14 +10,18 @@ DEFAULT_URL = "http://127.0.0.1:8765"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-@dataclass(frozen=True)
 class Endpoint:
-    url: str                 # as given, for messages
-    scheme: str              # http | https | unix
-    host: str                # "" for unix
-    port: int                # 0 for unix
-    socket_path: str         # "" unless unix
-    base_path: str           # "" or "/prefix" (no trailing slash)
+    """A parsed daemon URL (a plain class: dataclasses cost start-up time)."""
+
+    __slots__ = ("url", "scheme", "host", "port", "socket_path", "base_path")
+
+    def __init__(self, url: str, scheme: str, host: str, port: int, socket_path: str, base_path: str):
+        self.url = url                  # as given, for messages
+        self.scheme = scheme            # http | https | unix
+        self.host = host                # "" for unix
+        self.port = port                # 0 for unix
+        self.socket_path = socket_path  # "" unless unix
+        self.base_path = base_path      # "" or "/prefix" (no trailing slash)
 
     @property
     def is_loopback(self) -> bool:
@@ -28,6 +30,8 @@ class Endpoint:
             return False
         if self.host.lower() == "localhost":
             return True
+        import ipaddress
+
         try:
             return ipaddress.ip_address(self.host).is_loopback
         except ValueError:
@@ -71,5 +75,5 @@ def parse_endpoint(url: str, source: str) -> Endpoint:
         raise bad(f"unsupported scheme {parts.scheme or '(none)'!r} in {text!r}")
     if not parts.hostname:
         raise bad(f"{text!r} has no host")
-    base = parts.path.rstrip("/")
+    base = quote(parts.path.rstrip("/"), safe="/%")
     return Endpoint(text, scheme, parts.hostname, port or _DEFAULT_PORTS[scheme], "", base)

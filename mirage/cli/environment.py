@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 URL_ENV = "MIRAGE_DAEMON_URL"
@@ -15,13 +14,16 @@ TOKEN_ENV = "MIRAGE_TOKEN"
 HOME_ENV = "MIRAGE_HOME"
 
 
-@dataclass(frozen=True)
 class ClientEnvironment:
-    url: str | None          # MIRAGE_DAEMON_URL, None when unset or empty
-    token: str | None        # MIRAGE_TOKEN, None when unset or empty
-    home: Path               # MIRAGE_HOME, else ~/.mirage
-    home_source: str         # "MIRAGE_HOME" or "~/.mirage"
-    variables: Mapping[str, str]   # the whole environment (for ${VAR} expansion, child processes)
+    __slots__ = ("url", "token", "home", "home_source", "variables")
+
+    def __init__(self, url: str | None, token: str | None, home: Path, home_source: str,
+                 variables: Mapping[str, str]):
+        self.url = url                  # MIRAGE_DAEMON_URL, None when unset or empty
+        self.token = token              # MIRAGE_TOKEN, None when unset or empty
+        self.home = home                # MIRAGE_HOME, else ~/.mirage
+        self.home_source = home_source  # "MIRAGE_HOME" or "~/.mirage"
+        self.variables = variables      # the whole environment (${VAR} expansion, child processes)
 
     @property
     def token_file(self) -> Path:

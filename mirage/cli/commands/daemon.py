@@ -6,14 +6,13 @@ import argparse
 import sys
 
 from mirage.cli import http
+from mirage.cli.commands import add_common_options
 from mirage.cli.context import Context
 from mirage.cli.errors import EXIT_REQUEST, CliError
 from mirage.cli.output import details, emit
 
 
-def register(groups, common: argparse.ArgumentParser) -> None:
-    group = groups.add_parser("daemon", help="run or control the daemon",
-                              description="Run the daemon in the foreground, or check and stop one.")
+def configure(group: argparse.ArgumentParser) -> None:
     sub = group.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
 
     run_p = sub.add_parser("run", help="run the daemon in the foreground",
@@ -24,15 +23,17 @@ def register(groups, common: argparse.ArgumentParser) -> None:
     run_p.add_argument("--config", help="config file (default /etc/mirage/mirage.yaml)")
     run_p.set_defaults(func=run, needs_context=False)
 
-    status_p = sub.add_parser("status", parents=[common], help="is a daemon answering, and does it accept our token",
+    status_p = sub.add_parser("status", help="is a daemon answering, and does it accept our token",
                               description="Ask the daemon for its health; say whether the CLI's token is "
                                           "accepted and whether this CLI started it. Exit 1 if none answers.")
+    add_common_options(status_p)
     status_p.set_defaults(func=status, needs_context=True)
 
-    stop_p = sub.add_parser("stop", parents=[common], help="stop a daemon this CLI started",
+    stop_p = sub.add_parser("stop", help="stop a daemon this CLI started",
                             description="Stop the local daemon a mirage command started (SIGTERM: it "
                                         "finishes in-flight requests and saves state first). A daemon run "
                                         "by systemd is stopped with systemctl instead.")
+    add_common_options(stop_p)
     stop_p.set_defaults(func=stop, needs_context=True)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from urllib.parse import urlencode
 
+from mirage.cli.commands import add_common_options
 from mirage.cli.context import Context, segment
 from mirage.cli.errors import EXIT_REQUEST, CliError
 from mirage.cli.output import details, emit, table
@@ -12,27 +13,29 @@ from mirage.cli.output import details, emit, table
 _COLUMNS = ("job_id", "workspace_id", "session_id", "status", "command")
 
 
-def register(groups, common: argparse.ArgumentParser) -> None:
-    group = groups.add_parser("job", help="background jobs started by `mirage shell --bg`",
-                              description="Background jobs: list, inspect, wait for and cancel them.")
+def configure(group: argparse.ArgumentParser) -> None:
     sub = group.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
 
-    list_p = sub.add_parser("list", parents=[common], help="list jobs", description="List jobs.")
+    list_p = sub.add_parser("list", help="list jobs", description="List jobs.")
+    add_common_options(list_p)
     list_p.add_argument("-w", "--workspace", metavar="ID", help="only this workspace's jobs")
     list_p.set_defaults(func=list_jobs, needs_context=True)
 
-    get_p = sub.add_parser("get", parents=[common], help="show a job", description="Show one job.")
+    get_p = sub.add_parser("get", help="show a job", description="Show one job.")
+    add_common_options(get_p)
     get_p.add_argument("job_id", metavar="JOB")
     get_p.set_defaults(func=get, needs_context=True)
 
-    wait_p = sub.add_parser("wait", parents=[common], help="wait for a job to finish",
+    wait_p = sub.add_parser("wait", help="wait for a job to finish",
                             description="Wait until the job finishes or the timeout passes, then show it.")
+    add_common_options(wait_p)
     wait_p.add_argument("job_id", metavar="JOB")
     wait_p.add_argument("--timeout", type=float, default=60.0, metavar="S",
                         help="longest wait in seconds (default 60)")
     wait_p.set_defaults(func=wait, needs_context=True)
 
-    cancel_p = sub.add_parser("cancel", parents=[common], help="cancel a job", description="Cancel a job.")
+    cancel_p = sub.add_parser("cancel", help="cancel a job", description="Cancel a job.")
+    add_common_options(cancel_p)
     cancel_p.add_argument("job_id", metavar="JOB")
     cancel_p.set_defaults(func=cancel, needs_context=True)
 

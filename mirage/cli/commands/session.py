@@ -4,29 +4,31 @@ from __future__ import annotations
 
 import argparse
 
+from mirage.cli.commands import add_common_options
 from mirage.cli.context import Context, segment
 from mirage.cli.output import details, emit, table
 
 
-def register(groups, common: argparse.ArgumentParser) -> None:
-    group = groups.add_parser("session", help="shell sessions: each keeps its own cwd and env",
-                              description="Sessions of a workspace; pass one to `mirage shell --session`.")
+def configure(group: argparse.ArgumentParser) -> None:
     sub = group.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
 
-    create_p = sub.add_parser("create", parents=[common], help="create a session",
+    create_p = sub.add_parser("create", help="create a session",
                               description="Create a session in a workspace.")
+    add_common_options(create_p)
     create_p.add_argument("-w", "--workspace", required=True, metavar="ID", help="the workspace id")
     create_p.add_argument("--id", dest="session_id", metavar="S", help="the session id (generated if omitted)")
     create_p.add_argument("--cwd", metavar="DIR", help="the session's starting directory")
     create_p.set_defaults(func=create, needs_context=True)
 
-    list_p = sub.add_parser("list", parents=[common], help="list a workspace's sessions",
+    list_p = sub.add_parser("list", help="list a workspace's sessions",
                             description="List the sessions of a workspace.")
+    add_common_options(list_p)
     list_p.add_argument("-w", "--workspace", required=True, metavar="ID", help="the workspace id")
     list_p.set_defaults(func=list_sessions, needs_context=True)
 
-    delete_p = sub.add_parser("delete", parents=[common], help="delete a session",
+    delete_p = sub.add_parser("delete", help="delete a session",
                               description="Delete a session of a workspace.")
+    add_common_options(delete_p)
     delete_p.add_argument("-w", "--workspace", required=True, metavar="ID", help="the workspace id")
     delete_p.add_argument("session_id", metavar="S", help="the session id")
     delete_p.set_defaults(func=delete, needs_context=True)

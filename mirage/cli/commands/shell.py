@@ -7,6 +7,7 @@ import os
 import stat
 import sys
 
+from mirage.cli.commands import add_common_options
 from mirage.cli.context import Context, segment
 from mirage.cli.errors import EXIT_REQUEST, CliError
 from mirage.cli.output import details, emit, print_json
@@ -14,12 +15,8 @@ from mirage.cli.output import details, emit, print_json
 MAX_STDIN_BYTES = 8 << 20
 
 
-def register(groups, common: argparse.ArgumentParser) -> None:
-    shell_p = groups.add_parser(
-        "shell", parents=[common], help="run a shell line in a workspace",
-        description="Run LINE inside the daemon against the workspace's mounts. The line's stdout and "
-                    "stderr go to this process's stdout and stderr, and mirage exits with the line's exit "
-                    "code. Data piped or redirected into mirage becomes the line's stdin.")
+def configure(shell_p: argparse.ArgumentParser) -> None:
+    add_common_options(shell_p)
     shell_p.add_argument("-w", "--workspace", required=True, metavar="ID", help="the workspace id")
     shell_p.add_argument("-c", "--command", required=True, metavar="LINE", help="the shell line to run")
     shell_p.add_argument("--session", metavar="S", help="run in this session (its cwd and env)")

@@ -5,19 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
+from mirage.cli.commands import add_common_options
 from mirage.cli.context import Context
 from mirage.cli.environment import TOKEN_ENV
 from mirage.cli.errors import EXIT_AUTH, EXIT_OK
 from mirage.cli.output import details, emit
 
 
-def register(groups, common: argparse.ArgumentParser) -> None:
-    token_p = groups.add_parser(
-        "token", parents=[common], help="show the local token file's path and whether it is valid",
-        description="Print where the local token file is (MIRAGE_HOME/auth_token, default "
-                    "~/.mirage/auth_token) and whether it is valid. The token itself is printed only "
-                    "with --show (alone on stdout, for $(mirage token --show)). Exit 3 if it is missing "
-                    "or refused.")
+def configure(token_p: argparse.ArgumentParser) -> None:
+    add_common_options(token_p)
     token_p.add_argument("--show", action="store_true", help="print the token itself")
     token_p.set_defaults(func=token, needs_context=True)
 

@@ -4,36 +4,39 @@ from __future__ import annotations
 
 import argparse
 
+from mirage.cli.commands import add_common_options
 from mirage.cli.context import Context, segment
 from mirage.cli.output import details, emit, table
 
 
-def register(groups, common: argparse.ArgumentParser) -> None:
-    group = groups.add_parser("workspace", help="create, list, inspect and delete workspaces",
-                              description="Workspaces: a virtual filesystem of mounts that shell lines run against.")
+def configure(group: argparse.ArgumentParser) -> None:
     sub = group.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
 
     create_p = sub.add_parser(
-        "create", parents=[common], help="create a workspace from a workspace.yaml",
+        "create", help="create a workspace from a workspace.yaml",
         description="Create a workspace from FILE (YAML or JSON; '-' reads stdin). ${VAR} in string values "
                     "is replaced from the environment ($${VAR} keeps it literal); every missing variable "
                     "is listed. Starts a local daemon if none answers at a local URL.")
+    add_common_options(create_p)
     create_p.add_argument("file", metavar="FILE.yaml", help="the workspace file")
     create_p.add_argument("--id", dest="workspace_id", metavar="ID",
                           help="the workspace id (1-128 of A-Z a-z 0-9 . _ -); generated if omitted")
     create_p.set_defaults(func=create, needs_context=True)
 
-    list_p = sub.add_parser("list", parents=[common], help="list workspaces",
+    list_p = sub.add_parser("list", help="list workspaces",
                             description="List the workspaces this token can see.")
+    add_common_options(list_p)
     list_p.set_defaults(func=list_workspaces, needs_context=True)
 
-    get_p = sub.add_parser("get", parents=[common], help="show one workspace",
+    get_p = sub.add_parser("get", help="show one workspace",
                            description="Show a workspace: its mode, mounts and sessions.")
+    add_common_options(get_p)
     get_p.add_argument("workspace_id", metavar="ID")
     get_p.set_defaults(func=get, needs_context=True)
 
-    delete_p = sub.add_parser("delete", parents=[common], help="delete a workspace and its stored state",
+    delete_p = sub.add_parser("delete", help="delete a workspace and its stored state",
                               description="Delete a workspace; what its RAM mounts held is removed.")
+    add_common_options(delete_p)
     delete_p.add_argument("workspace_id", metavar="ID")
     delete_p.set_defaults(func=delete, needs_context=True)
 
