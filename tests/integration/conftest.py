@@ -57,6 +57,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 _VENV_MIRAGE = REPO / ".venv" / "bin" / "mirage"
+# never route loopback test traffic through an http_proxy from the runner's environment
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 
@@ -106,7 +108,7 @@ class DaemonProcess:
             all_headers.setdefault("Content-Type", "application/json")
         req = urllib.request.Request(self.url + path, data=data, method=method, headers=all_headers)
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as response:
+            with _OPENER.open(req, timeout=timeout) as response:
                 return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
         except urllib.error.HTTPError as error:
             with error:
