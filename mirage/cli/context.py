@@ -74,6 +74,16 @@ class Context:
                                      read_timeout=read_timeout)
             except http.Unreachable as again:
                 raise self.unreachable(again) from None
+        if reply.status == 401 and self.token().token is None:
+            # A socket-activated local daemon mints the token file when our request starts it:
+            # the file exists now though it did not a moment ago. Ask once more, with it.
+            self._token = None
+            if self.token().token is not None:
+                try:
+                    reply = http.request(self.endpoint, method, path, token=self.token().token, body=body,
+                                         read_timeout=read_timeout)
+                except http.Unreachable as exc:
+                    raise self.unreachable(exc) from None
         return self.check(reply, method, path, ok)
 
     def ensure_daemon(self) -> dict:

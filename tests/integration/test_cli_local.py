@@ -185,3 +185,78 @@ def test_seed_flow_word_for_word(cli):
     without = sh('curl -s -o /dev/null -w "%{http_code}" $URL/v1/workspaces')
     open_health = sh('curl -s -o /dev/null -w "%{http_code}" $URL/v1/health')
     assert (with_token.stdout, without.stdout, open_health.stdout) == ("200", "401", "200")
+
+
+# ------------------------------------------------------------------ a socket-activated (systemd) daemon
+
+def socket_activated(cli, listen: str) -> subprocess.Popen:
+    """`systemd-socket-activate` holds the listening socket and starts `mirage daemon run` on the
+    first connection, exactly as mirage.socket does (the CLI never sees a refused connection)."""
+    env = {"HOME": str(cli.home), "PATH": cli.env.get("PATH", "/usr/bin:/bin"),
+           "MIRAGE_HOME": str(cli.mirage_home)}
+    argv = ["systemd-socket-activate", "-l", listen]
+    for name, value in env.items():
+        argv += ["-E", f"{name}={value}"]
+    proc = subprocess.Popen(argv + [MIRAGE, "daemon", "run"], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:          # until it listens (the path exists / the port binds)
+        if listen.startswith("/"):
+            if os.path.exists(listen):
+                return proc
+        elif not _port_free(int(listen.rsplit(":", 1)[1])):
+            return proc
+        time.sleep(0.02)
+    end_activator(proc)
+    raise AssertionError("systemd-socket-activate did not listen")
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def end_activator(proc: subprocess.Popen) -> None:
+    import signal
+
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(15)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+
+
+def test_a_socket_activated_daemon_is_used_and_the_cli_spawns_nothing(cli):
+    (cli.home / "workspace.yaml").write_text(WORKSPACE_YAML)
+    activator = socket_activated(cli, f"127.0.0.1:{cli.port}")
+    try:
+        created = cli.run("workspace", "create", "workspace.yaml", "--id", "act")
+        assert created.returncode == 0, created.stderr
+        assert json.loads(created.stdout)["id"] == "act"
+        assert not (cli.mirage_home / "daemon.pid").exists()      # never tried to spawn
+        status = cli.json("daemon", "status")
+        assert status["started_by_cli"] is False
+        stop = cli.run("daemon", "stop")
+        assert stop.returncode == 2 and "systemctl" in stop.stderr
+    finally:
+        end_activator(activator)
+
+
+def test_unix_socket_url_against_a_socket_activated_daemon(cli, tmp_path):
+    sock = tmp_path / "mirage.sock"
+    activator = socket_activated(cli, str(sock))
+    try:
+        url = f"unix://{sock}"
+        listed = cli.run("workspace", "list", "--url", url)
+        assert listed.returncode == 0, listed.stderr
+        assert json.loads(listed.stdout) == []
+        assert cli.json("daemon", "status", "--url", url)["status"] == "ok"
+    finally:
+        end_activator(activator)
