@@ -599,3 +599,14 @@ def test_jwt_mode_app_gives_the_sub_as_the_request_account(tmp_path, keys):
     assert bad.status == 401
     assert bad.headers["www-authenticate"] == 'Bearer realm="mirage", error="invalid_token"'
     assert bad.json == {"error": "unauthorized", "detail": "invalid token"}
+
+
+def test_key_problem_from_the_config_file_names_the_file_and_line(tmp_path, keys):
+    config = tmp_path / "mirage.yaml"
+    weak = pem(keys["rsa1024"]).replace("\n", "\\n")
+    config.write_text(f'auth:\n  mode: jwt\njwt:\n  alg: RS256\n  pubkey: "{weak}"\n')
+    with pytest.raises(ConfigError) as caught:
+        build_verifier(load_settings(env={"HOME": str(tmp_path)}, config_path=config))
+    assert caught.value.key == "jwt.pubkey"
+    assert caught.value.source == f"{config}:5"
+    assert "1024" in str(caught.value) and f"jwt.alg RS256 from {config}:4" in str(caught.value)

@@ -138,3 +138,22 @@ def test_local_mode_refuses_an_unsafe_token_file_naming_the_setting_and_path(tmp
     assert caught.value.source == "MIRAGE_AUTH_TOKEN_FILE"
     assert str(path) in message and "0644" in message
     assert "abcdef" not in message
+
+
+def test_static_modes_never_import_jwt_or_cryptography(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys\n"
+        "from mirage.settings import load_settings\n"
+        "from mirage.auth.build import build_verifier\n"
+        f"build_verifier(load_settings(env={{'HOME': {str(tmp_path)!r}, 'MIRAGE_AUTH_MODE': 'token', "
+        "'MIRAGE_AUTH_TOKEN': 'tok'}, config_path=os.devnull))\n"
+        f"build_verifier(load_settings(env={{'HOME': {str(tmp_path)!r}}}, config_path=os.devnull))\n"
+        "import mirage.auth\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'jwt', 'cryptography'}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
