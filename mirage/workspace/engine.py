@@ -17,13 +17,14 @@ from typing import Any
 
 from mirage.workspace.config import WorkspaceConfig, from_stored, parse_config
 from mirage.workspace.errors import Conflict, InvalidRequest, NotFound, Unavailable
-from mirage.workspace.state.store import MetaUnreadable, SnapshotCorrupt, StateStore, replay
+from mirage.workspace.state.store import MetaUnreadable, SnapshotCorrupt, StateStore, StoredWorkspace, replay
 from mirage.workspace.vfs.base import Mount
 from mirage.workspace.vfs.registry import BackendRegistry, default_backends, disk_backend_for
 from mirage.workspace.workspace import UnavailableWorkspace, Workspace
 
 log = logging.getLogger("mirage.workspace")
 
+STOP_PARALLELISM = 8
 WORKSPACE_ID_RE = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 
@@ -59,9 +60,9 @@ class WorkspaceEngine:
             return
         self._workspaces.clear()
         if self.store is not None:
-            await asyncio.to_thread(self.store.prepare)
-            for folder in await asyncio.to_thread(self.store.folders):
-                await self._restore_one(folder)
+            loaded = await asyncio.to_thread(self._load_all)
+            for folder, result in loaded:
+                self._install(folder, result)
             if self.store.policy == "everysec":
                 self._ticker = asyncio.get_running_loop().create_task(self._everysec())
         self.started = True
@@ -77,14 +78,19 @@ class WorkspaceEngine:
             except asyncio.CancelledError:
                 pass
             self._ticker = None
-        for ws in list(self._workspaces.values()):
-            if isinstance(ws, Workspace):
-                await ws.run_close_hooks()
-            if isinstance(ws, Workspace) and ws.state is not None:
+        live = [ws for ws in self._workspaces.values() if isinstance(ws, Workspace)]
+        for ws in live:
+            await ws.run_close_hooks()
+        parallel = asyncio.Semaphore(STOP_PARALLELISM)      # overlap the fsyncs of many workspaces
+
+        async def close(ws: Workspace) -> None:
+            async with parallel:
                 try:
                     await ws.state.close()
                 except Exception as exc:
                     log.error("closing workspace state failed workspace=%s error=%s", ws.id, exc)
+
+        await asyncio.gather(*(close(ws) for ws in live if ws.state is not None))
         self.started = False
 
     async def _everysec(self) -> None:
@@ -97,24 +103,37 @@ class WorkspaceEngine:
                     except Exception as exc:
                         log.error("background fsync failed workspace=%s error=%s", ws.id, exc)
 
-    async def _restore_one(self, folder: Path) -> None:
+    def _load_all(self) -> list[tuple[Path, StoredWorkspace | Exception]]:
+        """Read every workspace folder (in a worker thread: all the blocking I/O of a restore)."""
         assert self.store is not None
+        self.store.prepare()
+        loaded: list[tuple[Path, StoredWorkspace | Exception]] = []
+        for folder in self.store.folders():
+            try:
+                loaded.append((folder, self.store.load(folder)))
+            except SnapshotCorrupt as exc:
+                try:
+                    meta = self.store.read_meta(folder)
+                except MetaUnreadable as meta_exc:
+                    loaded.append((folder, meta_exc))
+                else:
+                    loaded.append((folder, SnapshotCorrupt(str(exc), meta)))
+            except (MetaUnreadable, OSError) as exc:
+                loaded.append((folder, exc))
+        return loaded
+
+    def _install(self, folder: Path, stored: StoredWorkspace | Exception) -> None:
         name = folder.name
-        try:
-            stored = await asyncio.to_thread(self.store.load, folder)
-        except MetaUnreadable as exc:
-            log.error("workspace not restored workspace=%s reason=%r", name, str(exc))
-            self._workspaces[name] = UnavailableWorkspace(name, None, 0.0, str(exc))
-            return
-        except SnapshotCorrupt as exc:
-            meta = self.store.read_meta(folder)
-            log.error("workspace unavailable: corrupted snapshot workspace=%s reason=%r", name, str(exc))
+        if isinstance(stored, SnapshotCorrupt):
+            meta = stored.meta
+            log.error("workspace unavailable: corrupted snapshot workspace=%s reason=%r", name, str(stored))
             self._workspaces[name] = UnavailableWorkspace(name, meta["owner"], meta.get("created_at", 0.0),
-                                                          str(exc))
+                                                          str(stored))
             return
-        except OSError as exc:
-            log.error("workspace not restored workspace=%s reason=%r", name, exc.strerror or str(exc))
-            self._workspaces[name] = UnavailableWorkspace(name, None, 0.0, exc.strerror or str(exc))
+        if isinstance(stored, Exception):
+            reason = stored.strerror if isinstance(stored, OSError) and stored.strerror else str(stored)
+            log.error("workspace not restored workspace=%s reason=%r", name, reason)
+            self._workspaces[name] = UnavailableWorkspace(name, None, 0.0, reason)
             return
         meta = stored.meta
         try:

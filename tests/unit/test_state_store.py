@@ -190,7 +190,7 @@ def test_compaction_in_the_background_keeps_every_write(tmp_path):
     async def first():
         engine = await make(tmp_path, compact_min_bytes=4096)
         ws, _ = await engine.create(ACCOUNT, {}, "w1")
-        for i in range(200):
+        for i in range(120):
             await ws.fs.write(f"/f{i % 10}", os.urandom(50) + str(i).encode(), append=True)
             await ws.commit()
         if ws.state._compact_task is not None:
@@ -419,5 +419,25 @@ def test_start_stop_start_serves_the_same_content_and_a_double_start_is_harmless
         await engine.start()
         assert await engine.get(ACCOUNT, "w").fs.read("/f") == b"12"
         await engine.stop()
+
+    run(main())
+
+
+def test_many_workspaces_hold_no_open_files_between_requests(tmp_path):
+    def open_fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    async def main():
+        engine = await make(tmp_path)
+        before = open_fds()
+        for i in range(120):
+            ws, _ = await engine.create(ACCOUNT, {}, f"w{i}")
+            await ws.fs.write("/f", b"x")
+            await ws.commit()
+        assert open_fds() - before < 20
+        await engine.stop()
+        await engine.start()
+        assert engine.count() == 120
+        assert open_fds() - before < 20
 
     run(main())

@@ -9,6 +9,9 @@ Policies: ``always`` — commit writes and fsyncs before returning;
 ``everysec`` — commit writes to the kernel (which survives a SIGKILL of the
 daemon) and a background tick fsyncs once a second (a power loss may cost up
 to a second of acknowledged writes).
+
+The file is opened for each flush and closed after it, so ten thousand idle
+workspaces hold no file descriptors.
 """
 
 from __future__ import annotations
@@ -25,12 +28,28 @@ class StateWriteError(Exception):
     """The log could not be written; the write was not made durable."""
 
 
+def append_to_file(path: Path, data: bytes, *, sync: bool) -> None:
+    """Append ``data`` to ``path`` (created 0600 if missing), then fdatasync if asked."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        if sync:
+            os.fdatasync(fd)
+    finally:
+        os.close(fd)
+
+
 class LogWriter:
     def __init__(self, path: Path, policy: str):
         self.policy = policy
         self.path = path
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        self._size = os.fstat(self._fd).st_size
+        try:
+            self._size = path.stat().st_size
+        except FileNotFoundError:
+            append_to_file(path, b"", sync=False)
+            self._size = 0
         self._pending = bytearray()
         self._seq = 0            # records appended
         self._written = 0        # records handed to the kernel
@@ -73,33 +92,23 @@ class LogWriter:
             await self.flush(sync=True)
 
     async def flush(self, *, sync: bool) -> None:
-        """Caller holds io_lock."""
+        """Caller holds io_lock. On failure the records stay pending (a later flush retries)."""
         data = bytes(self._pending)
         self._pending.clear()
         upto = self._seq
-        fd = self._fd
-
-        def work() -> None:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            if sync:
-                os.fdatasync(fd)
-
+        path, size = self.path, self._size
         try:
-            await asyncio.to_thread(work)
+            await asyncio.to_thread(append_to_file, path, data, sync=sync)
         except OSError as exc:
             self._failed = f"the workspace log could not be written: {exc.strerror or exc}"
-            log.error("state log write failed path=%s error=%s", self.path, exc.strerror or exc)
-            # keep the records so a later flush retries; the file may hold a torn
-            # tail, which restore drops, so re-sending whole records is safe only
-            # after truncating it back
-            try:
-                os.ftruncate(fd, self._size)
+            log.error("state log write failed path=%s error=%s", path, exc.strerror or exc)
+            try:          # cut a partial record off, so the retry appends whole records
+                os.truncate(path, size)
             except OSError:
                 pass
             self._pending[:0] = data
             return
+        self._failed = None
         self._size += len(data)
         self._written = upto
         if sync:
@@ -111,17 +120,14 @@ class LogWriter:
         self._pending.clear()
         return data, self._seq
 
-    def swap_file(self, path: Path, fd: int) -> int:
-        """Point future flushes at a new file; returns the old fd (caller closes it)."""
-        old = self._fd
-        self._fd, self.path, self._size = fd, path, os.fstat(fd).st_size
-        return old
+    def requeue(self, data: bytes) -> None:
+        """Put detached bytes back in front of what is pending (a failed rotation)."""
+        self._pending[:0] = data
+
+    def switch_to(self, path: Path) -> None:
+        """Point future flushes at a new (empty) log file."""
+        self.path, self._size = path, 0
 
     def mark_durable(self, upto: int) -> None:
         self._written = max(self._written, upto)
         self._synced = max(self._synced, upto)
-
-    def close(self) -> None:
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1

@@ -33,7 +33,7 @@ from typing import Any
 
 from mirage.workspace.state import records
 from mirage.workspace.state.files import fsync_dir, write_atomic
-from mirage.workspace.state.log import LogWriter
+from mirage.workspace.state.log import LogWriter, append_to_file
 
 log = logging.getLogger("mirage.state")
 
@@ -47,7 +47,9 @@ Dumper = Callable[[], Iterator[tuple[str, dict[str, Any], bytes]]]
 
 
 class SnapshotCorrupt(Exception):
-    pass
+    def __init__(self, detail: str, meta: dict[str, Any] | None = None):
+        super().__init__(detail)
+        self.meta = meta
 
 
 class MetaUnreadable(Exception):
@@ -114,31 +116,29 @@ class WorkspaceState:
                 return
             new_gen = self.gen + 1
             new_path = self.folder / f"log.{new_gen}"
-            new_fd = await asyncio.to_thread(
-                os.open, new_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            await asyncio.to_thread(append_to_file, new_path, b"", sync=False)
             writer = self.writer
             async with writer.io_lock:
                 # ---- no await from here: the capture and the swap are one step
+                old_path = writer.path
                 old_pending, upto = writer.take_pending()
                 captured = [(prefix, header, data) for prefix, header, data in self._dumper()]
-                old_fd = writer.swap_file(new_path, new_fd)
-                # ---- log.<gen> gets what it still lacked, durably, before log.<gen+1> is written
-
-                def finish_old() -> None:
-                    try:
-                        view = memoryview(old_pending)
-                        while view:
-                            view = view[os.write(old_fd, view):]
-                        os.fdatasync(old_fd)
-                    finally:
-                        os.close(old_fd)
-                    fsync_dir(self.folder)
-
+                writer.switch_to(new_path)
                 # from here on the writer appends to log.<new_gen>: that is the generation now,
                 # even if the snapshot below fails (a retry must not reuse log.<new_gen>, whose
                 # records would then be in its snapshot *and* replayed after it)
                 self.gen = new_gen
-                await asyncio.to_thread(finish_old)
+
+                # ---- log.<gen> gets what it still lacked, durably, before log.<gen+1> is written
+                def finish_old() -> None:
+                    append_to_file(old_path, old_pending, sync=True)
+                    fsync_dir(self.folder)
+
+                try:
+                    await asyncio.to_thread(finish_old)
+                except OSError:
+                    writer.requeue(old_pending)     # they go first into log.<new_gen>: order kept
+                    raise
                 writer.mark_durable(upto)
 
             def chunks() -> Iterator[bytes]:
@@ -172,7 +172,6 @@ class WorkspaceState:
             except Exception as exc:
                 log.error("compaction at shutdown failed folder=%s error=%s", self.folder.name, exc)
         self.closed = True
-        self.writer.close()
 
 
 class StateStore:
