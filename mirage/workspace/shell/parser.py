@@ -51,6 +51,8 @@ def _check(root: tree_sitter.Node, source: bytes) -> None:
                 "elif_clause", "else_clause", "case_item", "function_definition"):
             raise ShellSyntaxError(
                 "unsupported syntax: background '&' inside a line (use ?background=true)")
+        if kind == "for_statement" and node.children and node.children[0].type == "select":
+            raise ShellSyntaxError("unsupported syntax: select")
         if kind == "|&":
             raise ShellSyntaxError("unsupported syntax: '|&'")
         stack.extend(node.children)
