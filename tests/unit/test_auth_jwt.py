@@ -610,3 +610,23 @@ def test_key_problem_from_the_config_file_names_the_file_and_line(tmp_path, keys
     assert caught.value.key == "jwt.pubkey"
     assert caught.value.source == f"{config}:5"
     assert "1024" in str(caught.value) and f"jwt.alg RS256 from {config}:4" in str(caught.value)
+
+
+def test_certificate_pem_gives_its_public_key(tmp_path, keys):
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "issuer.example")])
+    start = datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                   .public_key(keys["rsa"].public_key()).serial_number(1)
+                   .not_valid_before(start).not_valid_after(start + datetime.timedelta(days=1))
+                   .sign(keys["rsa"], hashes.SHA256()))
+    key_file = tmp_path / "cert.pem"
+    key_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    verifier = build_verifier(jwt_settings(tmp_path, MIRAGE_JWT_ALG="RS256", MIRAGE_JWT_PUBKEY_FILE=str(key_file)))
+    assert verifier.verify(sign(keys["rsa"], payload=claims(exp=2**40)).encode()).account == "alice"
+    refused(verifier, sign(keys["rsa_other"], payload=claims(exp=2**40)))
