@@ -198,10 +198,17 @@ class StateStore:
         tmp = self.tmp_dir / f"{secrets.token_hex(8)}"
         tmp.mkdir(mode=0o700)
         try:
-            write_atomic(tmp / "meta.json", [json.dumps({"format": META_FORMAT, **meta}, indent=1).encode()])
-            fd = os.open(tmp / "log.0", os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            os.fsync(fd)
-            os.close(fd)
+            # the folder's rename is the atomic step: inside the private temp folder a
+            # plain write + fsync is enough
+            fd = os.open(tmp / "meta.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+            try:
+                view = memoryview(json.dumps({"format": META_FORMAT, **meta}, indent=1).encode())
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.close(os.open(tmp / "log.0", os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600))
             fsync_dir(tmp)
             final = self.workspaces_dir / workspace_id
             os.rename(tmp, final)
