@@ -60,22 +60,24 @@ class _Parser(argparse.ArgumentParser):
 # (name, one-line help, description, module): only the module of the group being run is imported
 GROUPS = (
     ("workspace", "create, list, inspect and delete workspaces",
-     "Workspaces: a virtual filesystem of mounts that shell lines run against.", "workspace"),
+     "Workspaces: a virtual filesystem of mounts that shell lines run against.", "mirage.cli.commands.workspace"),
     ("shell", "run a shell line in a workspace",
      "Run LINE inside the daemon against the workspace's mounts. The line's stdout and stderr go to "
      "this process's stdout and stderr, and mirage exits with the line's exit code. Data piped or "
-     "redirected into mirage becomes the line's stdin.", "shell"),
+     "redirected into mirage becomes the line's stdin.", "mirage.cli.commands.shell"),
     ("session", "shell sessions: each keeps its own cwd and env",
-     "Sessions of a workspace; pass one to `mirage shell --session`.", "session"),
+     "Sessions of a workspace; pass one to `mirage shell --session`.", "mirage.cli.commands.session"),
     ("job", "background jobs started by `mirage shell --bg`",
-     "Background jobs: list, inspect, wait for and cancel them.", "job"),
+     "Background jobs: list, inspect, wait for and cancel them.", "mirage.cli.commands.job"),
     ("daemon", "run, check or stop the daemon",
-     "Run the daemon in the foreground, or check and stop one.", "daemon"),
-    ("config", "inspect the configuration", "Inspect the daemon's resolved configuration.", "config"),
+     "Run the daemon in the foreground, or check and stop one.", "mirage.cli.commands.daemon"),
+    ("config", "inspect the configuration", "Inspect the daemon's resolved configuration.", "mirage.cli.commands.config"),
     ("token", "show the local token file's path and whether it is valid",
      "Print where the local token file is (MIRAGE_HOME/auth_token, default ~/.mirage/auth_token) and "
      "whether it is valid. The token itself is printed only with --show (alone on stdout, for "
-     "$(mirage token --show)). Exit 3 if it is missing or refused.", "token"),
+     "$(mirage token --show)). Exit 3 if it is missing or refused.", "mirage.cli.commands.token"),
+    ("completion", "print a shell completion script",
+     "Print a shell completion script generated from these commands.", "mirage.cli.completion"),
 )
 _TOP_OPTIONS_WITH_VALUES = ("--url", "--token")
 
@@ -110,7 +112,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     for name, help_text, description, module in GROUPS:
         group = groups.add_parser(name, help=help_text, description=description)
         if argv is None or name == wanted:
-            __import__(f"mirage.cli.commands.{module}", fromlist=["configure"]).configure(group)
+            __import__(module, fromlist=["configure"]).configure(group)
     return parser
 
 
