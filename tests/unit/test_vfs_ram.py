@@ -162,3 +162,13 @@ def test_dump_then_apply_restores_content_and_mtimes():
     assert run(copy.read("/d/f")) == b"\x00\xffbinary"
     assert run(copy.stat("/d")).mtime == run(m.stat("/d")).mtime
     assert run(copy.stat("/d/f")).mtime == run(m.stat("/d/f")).mtime
+
+
+def test_truncate_beyond_the_ram_file_cap_is_efbig_without_allocating():
+    from mirage.workspace.vfs.ram import MAX_FILE_BYTES
+
+    m = RamMount()
+    run(m.write("/f", b"x"))
+    assert code_of(m.truncate("/f", MAX_FILE_BYTES + 1)) == errno.EFBIG
+    assert code_of(m.truncate("/f", 10 ** 15)) == errno.EFBIG
+    assert run(m.read("/f")) == b"x"

@@ -23,6 +23,7 @@ Journal = Callable[[dict[str, Any], bytes], None]
 
 FILE_MODE = 0o644
 DIR_MODE = 0o755
+MAX_FILE_BYTES = 1 << 30      # one RAM file; beyond → EFBIG (a truncate must not allocate the moon)
 
 
 class _File:
@@ -134,6 +135,8 @@ class RamMount(Mount):
         node = parent.entries.get(name)
         if isinstance(node, _Dir):
             raise VfsError(errno.EISDIR, path)
+        if len(data) + (len(node.data) if append and node is not None else 0) > MAX_FILE_BYTES:
+            raise VfsError(errno.EFBIG, path, f"a RAM file holds at most {MAX_FILE_BYTES} bytes")
         if node is None:
             node = _File(now)
             parent.entries[name] = node
@@ -237,6 +240,8 @@ class RamMount(Mount):
         self._writable(path)
         if size < 0:
             raise VfsError(errno.EINVAL, path, "size must not be negative")
+        if size > MAX_FILE_BYTES:
+            raise VfsError(errno.EFBIG, path, f"a RAM file holds at most {MAX_FILE_BYTES} bytes")
         now = time.time() if mtime is None else mtime
         node = self._node(path)
         if isinstance(node, _Dir):
