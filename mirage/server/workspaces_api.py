@@ -27,8 +27,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from mirage.server.errors import ApiError
+from mirage.settings import ConfigError
 from mirage.workspace.engine import WorkspaceEngine, engine_from_settings
-from mirage.workspace.errors import Conflict, InvalidConfig, InvalidRequest, NotFound, Unavailable, WorkspaceError
+from mirage.workspace.errors import (Conflict, InvalidConfig, InvalidRequest, NotFound, StateDirError,
+                                     Unavailable, WorkspaceError)
 from mirage.workspace.state.log import StateWriteError
 from mirage.workspace.vfs.base import FileStat, VfsError
 from mirage.workspace.workspace import Workspace
@@ -305,7 +307,11 @@ def install(app: Sanic) -> WorkspaceEngine:
 
     @app.before_server_start
     async def restore_workspaces(app_, _loop=None):
-        await engine.start()
+        try:
+            await engine.start()
+        except StateDirError as exc:
+            settings = app_.ctx.settings
+            raise ConfigError("state_dir", settings.source_of("state_dir"), exc.detail) from None
 
     @app.after_server_stop
     async def persist_workspaces(app_, _loop=None):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mirage.workspace.config import WorkspaceConfig, from_stored, parse_config
-from mirage.workspace.errors import Conflict, InvalidRequest, NotFound, Unavailable
+from mirage.workspace.errors import Conflict, InvalidRequest, NotFound, StateDirError, Unavailable
 from mirage.workspace.state.store import MetaUnreadable, SnapshotCorrupt, StateStore, StoredWorkspace, replay
 from mirage.workspace.vfs.base import Mount
 from mirage.workspace.vfs.registry import BackendRegistry, default_backends, disk_backend_for
@@ -60,6 +60,11 @@ class WorkspaceEngine:
             return
         self._workspaces.clear()
         if self.store is not None:
+            try:
+                await asyncio.to_thread(self.store.prepare)
+            except OSError as exc:
+                raise StateDirError(f"{self.store.root}: cannot use it as the state folder: "
+                                    f"{exc.strerror or exc}") from None
             loaded = await asyncio.to_thread(self._load_all)
             for folder, result in loaded:
                 self._install(folder, result)
@@ -106,7 +111,6 @@ class WorkspaceEngine:
     def _load_all(self) -> list[tuple[Path, StoredWorkspace | Exception]]:
         """Read every workspace folder (in a worker thread: all the blocking I/O of a restore)."""
         assert self.store is not None
-        self.store.prepare()
         loaded: list[tuple[Path, StoredWorkspace | Exception]] = []
         for folder in self.store.folders():
             try:

@@ -38,3 +38,9 @@ class Unavailable(WorkspaceError):
     """The workspace exists but its stored state could not be restored."""
 
     code = "unavailable"
+
+
+class StateDirError(WorkspaceError):
+    """The state folder cannot be used (not a folder, no permission, ...): the daemon cannot start."""
+
+    code = "state_dir"

@@ -441,3 +441,13 @@ def test_many_workspaces_hold_no_open_files_between_requests(tmp_path):
         assert open_fds() - before < 20
 
     run(main())
+
+
+def test_a_state_dir_that_is_a_file_is_one_clear_error(tmp_path):
+    from mirage.workspace.errors import StateDirError
+
+    target = tmp_path / "not-a-folder"
+    target.write_text("")
+    with pytest.raises(StateDirError) as info:
+        run(make(target))
+    assert str(target) in info.value.detail
