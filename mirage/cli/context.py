@@ -124,7 +124,7 @@ class Context:
         raise CliError(f"{message} (HTTP {reply.status}{', ' + code if code else ''})", EXIT_REQUEST)
 
     def auth_refused(self, reply: http.Reply, detail: str) -> CliError:
-        mode = _reported_mode(reply) or self._mode_from_health()
+        mode = _reported_mode(reply) or self._mode_from_health() or self._mode_if_spawned_here()
         choice = self._token
         looked = choice.where_looked() if choice else "(not resolved)"
         used = f"sent the token from {choice.source}" if choice and choice.source else "sent no token"
@@ -134,6 +134,17 @@ class Context:
         if mode in _MODE_HINTS:
             parts.append(_MODE_HINTS[mode])
         return CliError(". ".join(parts), EXIT_AUTH)
+
+    def _mode_if_spawned_here(self) -> str | None:
+        """A daemon this CLI spawned for MIRAGE_HOME on this port runs in local mode."""
+        if not self.endpoint.is_loopback:
+            return None
+        from mirage.cli.spawn import running_spawned_daemon
+
+        spawned = running_spawned_daemon(self.env)
+        if spawned is not None and spawned.port == self.endpoint.port:
+            return "local"
+        return None
 
     def _mode_from_health(self) -> str | None:
         try:

@@ -83,6 +83,18 @@ def test_a_daemon_that_cannot_start_is_reported_with_the_log_tail(cli, tmp_path)
     assert str(cli.mirage_home / "daemon.log") in result.stderr
 
 
+def test_a_daemon_that_never_answers_is_stopped_after_10_s_with_progress_and_the_log(cli, tmp_path):
+    # a config "file" that is a FIFO nobody writes: the spawned daemon blocks reading it, alive but silent
+    fifo = tmp_path / "config.fifo"
+    os.mkfifo(fifo)
+    result = cli.run("daemon", "status", "--spawn", extra_env={"MIRAGE_CONFIG": str(fifo)})
+    assert result.returncode == 1
+    assert "mirage: starting a local daemon at " in result.stderr      # progress after a second
+    assert "did not answer" in result.stderr and "(stopped it)" in result.stderr
+    assert daemon_pids_on_port(cli.port) == []
+    assert cli.run("token").returncode == 0          # the token was minted before the start
+
+
 def test_an_already_running_daemon_is_used_and_no_second_one_is_spawned(cli, tmp_path):
     # stands in for a system daemon (systemd's mirage.socket): not started by the CLI
     daemon = start_daemon(cli.home, cli.port, {}, tmp_path / "own.log")
@@ -159,7 +171,7 @@ def test_wrong_token_is_refused_with_exit_3_naming_where_the_cli_looked(cli):
     assert result.returncode == 3
     assert "MIRAGE_TOKEN" in result.stderr
     assert "--token: not given" in result.stderr
-    assert "auth mode" in result.stderr
+    assert "daemon auth mode: local" in result.stderr      # known: this CLI spawned it
     assert "not-the-right-token" not in result.stderr
 
 
