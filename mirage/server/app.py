@@ -21,6 +21,7 @@ def create_app(settings: Settings, *, name: str | None = None) -> Sanic:
     """Build the app. Raises ConfigError if the auth mode cannot run."""
     app = Sanic(name or f"mirage{next(_app_numbers)}")
     app.config.REQUEST_MAX_SIZE = settings.server_max_body_bytes
+    app.config.REQUEST_MAX_HEADER_SIZE = 16384   # room for an 8 KiB bearer token plus the rest
     app.config.MOTD = False
     app.config.ACCESS_LOG = False          # we log access lines ourselves (one format)
     app.config.AUTO_RELOAD = False

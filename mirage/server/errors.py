@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from sanic import Sanic, json
-from sanic.exceptions import SanicException
+from sanic.exceptions import MethodNotAllowed, NotFound, SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -39,6 +39,7 @@ _SANIC_CODES = {
     413: "payload_too_large",
     416: "range_not_satisfiable",
     417: "expectation_failed",
+    431: "request_header_fields_too_large",
     421: "misdirected_request",
     503: "unavailable",
 }
@@ -51,7 +52,10 @@ def install_error_handlers(app: Sanic, gate) -> None:
 
     @app.exception(Exception)
     async def handle(request: Request, exc: Exception) -> HTTPResponse:
-        if not getattr(request.ctx, "gate_done", False) and not isinstance(exc, ApiError):
+        if not getattr(request.ctx, "gate_done", False) and not isinstance(exc, ApiError) \
+                and (isinstance(exc, (NotFound, MethodNotAllowed)) or request.headers):
+            # (an error raised before the headers were parsed — e.g. 431 — comes with an
+            # empty placeholder request: the gate has nothing to judge, keep Sanic's status)
             try:
                 gate(request)
             except ApiError as gate_error:

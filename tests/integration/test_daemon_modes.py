@@ -151,6 +151,15 @@ def test_token_daemon_refuses_an_oversized_authorization_header_without_a_500(da
     assert daemon.json("GET", "/v1/health")["status"] == "ok"     # still serving
 
 
+def test_a_token_near_the_8_kib_limit_reaches_the_verifier_over_the_wire(daemon_factory):
+    """Sanic's default 8 KiB header cap would cut such a request off before auth; ours leaves room."""
+    daemon = daemon_factory({"MIRAGE_AUTH_MODE": "token", "MIRAGE_AUTH_TOKEN": TOKEN})
+    reply = daemon.raw(b"GET /v1/workspaces HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+                       + b"a" * 8000 + b"\r\nConnection: close\r\n\r\n")
+    assert status_line(reply) == 401
+    assert body_of(reply)["error"] == "unauthorized"
+
+
 # ---------------------------------------------------------------- jwt mode
 
 def test_jwt_daemon_accepts_its_signed_tokens_and_refuses_forgeries(daemon_factory, rsa_key, tmp_path):
