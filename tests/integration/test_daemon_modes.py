@@ -155,7 +155,7 @@ def test_a_token_near_the_8_kib_limit_reaches_the_verifier_over_the_wire(daemon_
     """Sanic's default 8 KiB header cap would cut such a request off before auth; ours leaves room."""
     daemon = daemon_factory({"MIRAGE_AUTH_MODE": "token", "MIRAGE_AUTH_TOKEN": TOKEN})
     reply = daemon.raw(b"GET /v1/workspaces HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
-                       + b"a" * 8000 + b"\r\nConnection: close\r\n\r\n")
+                       + b"a" * 8150 + b"\r\nConnection: close\r\n\r\n")
     assert status_line(reply) == 401
     assert body_of(reply)["error"] == "unauthorized"
 
