@@ -199,10 +199,10 @@ def start_activated(tmp_path: Path, env: dict[str, str], listen: list[str] | Non
 
 
 def start_bound(tmp_path: Path, env: dict[str, str], log_name: str = "daemon.log",
-                prefix: list[str] | None = None) -> Process:
+                args: list[str] | None = None) -> Process:
     """The daemon binding server.host:server.port itself (not socket-activated)."""
     full_env = {"PATH": os.environ["PATH"], **env}
-    return Process([*(prefix or []), str(MIRAGE), "daemon", "run"], full_env, tmp_path / log_name)
+    return Process([str(MIRAGE), "daemon", "run", *(args or [])], full_env, tmp_path / log_name)
 
 
 # ---------------------------------------------------------------- raw HTTP

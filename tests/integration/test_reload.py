@@ -96,3 +96,22 @@ def test_log_level_change_takes_effect_on_reload(harness, tmp_path):
     assert "path=/v1/level-probe-after" not in process.log()          # info access lines are off
     process.signal(signal.SIGTERM)
     assert process.wait_exit() == 0
+
+
+def test_reload_keeps_command_line_flags_over_the_file(harness, tmp_path):
+    listener = harness.notify_listener()
+    env = harness.env(NOTIFY_SOCKET=listener.address)
+    port = env.pop("MIRAGE_PORT")
+    process = harness.bound(env, args=["--port", port])
+    listener.wait_for("READY", "1")
+    address = f"127.0.0.1:{port}"
+    assert http(address, path="/v1/p", token=GOOD_TOKEN)[0] == 404
+
+    other_port = str(int(port) + 1 if int(port) < 65535 else int(port) - 1)
+    write_config(tmp_path / "mirage.yaml", token=OTHER_TOKEN, extra=f"server:\n  port: {other_port}\n")
+    _reload_and_wait(process, listener)
+    process.wait_log("reloaded changed=auth.token auth=")      # server.port: --port still wins
+    assert "listening address changes need a restart" not in process.log()
+    assert http(address, path="/v1/p", token=OTHER_TOKEN)[0] == 404
+    process.signal(signal.SIGTERM)
+    assert process.wait_exit() == 0
