@@ -72,7 +72,8 @@ def test_create_returns_201_with_the_detail_shape(api):
 
 def test_create_accepts_yaml_text_as_config(api, tmp_path):
     root = tmp_path / "hostroots"
-    text = f"mode: WRITE\nmounts:\n  /: {{vfs: ram, mode: WRITE}}\n  /data: {{vfs: disk, mode: READ, config: {{root: {root}}}}}\n"
+    text = (f"mode: WRITE\nmounts:\n  /: {{vfs: ram, mode: WRITE}}\n"
+            f"  /data: {{vfs: disk, mode: READ, config: {{root: {root}}}}}\n")
     status, body = api.call("post", "/v1/workspaces", body={"config": text, "id": "y"})
     assert status == 201
     assert body["mounts"][1] == {"prefix": "/data", "vfs": "disk", "mode": "read"}

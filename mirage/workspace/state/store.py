@@ -262,7 +262,7 @@ class StateStore:
         live = [g for g in gens if g >= snapshot_gen]
         if live and live[0] != snapshot_gen:
             raise SnapshotCorrupt(f"log.{snapshot_gen} is missing (found log.{live[0]})")
-        if any(b != a + 1 for a, b in zip(live, live[1:])):
+        if any(b != a + 1 for a, b in zip(live, live[1:], strict=False)):
             raise SnapshotCorrupt(f"log generations are not contiguous: {live}")
         log_records: list[tuple[dict[str, Any], bytes]] = []
         for gen in live:
