@@ -8,6 +8,8 @@ systemd as PID 1 (the booted-container package tests cover the rest; see the rep
   the daemon makes during a run (start, requests, reload, refused auth, stop) is
   traced with strace and checked against the unit's filter, expanded by
   ``systemd-analyze syscall-filter``.
+* PrivateNetwork=yes: the daemon runs in a fresh network namespace (``unshare --net``)
+  and serves the socket created in the host namespace, as systemd passes it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from systemd_helpers import (  # noqa: F401  (harness is a fixture)
-    GOOD_TOKEN, MIRAGE, OTHER_TOKEN, Process, activator_argv, exercise_workspace, free_port, harness, http, write_config,
+    GOOD_TOKEN, HAND_OVER_FD3, MIRAGE, OTHER_TOKEN, Process, activator_argv, exercise_workspace, free_port, harness, http, write_config,
 )
 
 UNIT = Path(__file__).resolve().parents[2] / "systemd" / "mirage.service"
@@ -182,3 +185,33 @@ def test_every_system_call_and_socket_family_the_daemon_uses_passes_the_unit_fil
 
 
 
+
+
+def test_daemon_in_a_private_network_namespace_serves_the_socket_it_was_given(harness, tmp_path):
+    """PrivateNetwork=yes: the daemon runs in an empty network namespace (only its own
+    loopback) while the socket systemd made in the host namespace keeps serving."""
+    assert _unit_values("PrivateNetwork") == ["yes"]
+    unshare = shutil.which("unshare")
+    if unshare is None or subprocess.run([unshare, "--net", "true"], capture_output=True).returncode != 0:
+        pytest.skip("cannot create a network namespace here (needs unshare and root)")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    address = "127.0.0.1:%d" % listener.getsockname()[1]
+    try:
+        env = {"PATH": os.environ["PATH"], **harness.env()}
+        process = harness.track(Process(
+            [unshare, "--net", sys.executable, "-c", HAND_OVER_FD3, str(listener.fileno()), str(MIRAGE), "daemon",
+             "run"], env, tmp_path / "daemon.log", pass_fds=[listener.fileno()]))
+        process.wait_log("ready")
+        daemon_pid = process.pid                       # unshare execs the launcher, which execs mirage
+        interfaces = {line.split(":")[0].strip() for line in
+                      Path(f"/proc/{daemon_pid}/net/dev").read_text().splitlines()[2:]}
+        assert interfaces == {"lo"}
+        assert os.readlink(f"/proc/{daemon_pid}/ns/net") != os.readlink("/proc/self/ns/net")
+        assert http(address)[0] == 200
+        exercise_workspace(address, GOOD_TOKEN)
+        process.signal(signal.SIGTERM)
+        assert process.wait_exit() == 0
+    finally:
+        listener.close()
