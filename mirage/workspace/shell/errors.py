@@ -17,6 +17,10 @@ class OutputLimitExceeded(LineAborted):
     exit_code = 1
 
 
+class InputLimitExceeded(LineAborted):
+    exit_code = 1
+
+
 class LineTimedOut(LineAborted):
     exit_code = 124
 

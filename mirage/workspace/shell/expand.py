@@ -67,6 +67,21 @@ class Fields:
             return
         ws = "".join(c for c in self.ifs if c in " \t\n")
         other = "".join(c for c in self.ifs if c not in " \t\n")
+        if ws and not other:                # the common case, done in bulk (long outputs)
+            lead, trail = text[0] in ws, text[-1] in ws
+            body = text.strip(ws)
+            if lead:
+                self.brk()
+            if body:
+                pieces = re.split(f"[{re.escape(ws)}]+", body)
+                self.add(pieces[0], False)
+                if len(pieces) > 1:
+                    new = [[(piece, False)] for piece in pieces[1:]]
+                    self.fields.extend(new)
+                    self.cur, self.broken = new[-1], False
+            if trail:
+                self.brk()
+            return
         ws_re = f"[{re.escape(ws)}]" if ws else None
         parts = [ws_re + "*" if ws_re else "", ""]
         if other:
@@ -124,6 +139,7 @@ class ExpansionMixin:
         await self._expand_into(node, state, fields, quoted=False)
         result: list[str] = []
         for segs in fields.fields:
+            await self.tick()
             if any(not q and has_glob(t) for t, q in segs):
                 matches = await self.glob(segs_pattern(segs), state)
                 if matches:

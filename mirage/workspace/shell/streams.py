@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 
-from mirage.workspace.shell.errors import OutputLimitExceeded, PipeClosed
+from mirage.workspace.shell.errors import InputLimitExceeded, OutputLimitExceeded, PipeClosed
 
 PIPE_CHUNKS = 8
 FILE_FLUSH_BYTES = 1 << 16
@@ -58,9 +58,11 @@ class InStream:
                 self._buf.clear()
                 return line
 
-    async def read_all(self) -> bytes:
+    async def read_all(self, limit: int | None = None) -> bytes:
+        """Everything up to EOF; beyond ``limit`` bytes the line is stopped (memory guard)."""
         while await self._fill():
-            pass
+            if limit is not None and len(self._buf) > limit:
+                raise InputLimitExceeded(f"input held in memory exceeded {limit} bytes")
         data = bytes(self._buf)
         self._buf.clear()
         return data

@@ -46,7 +46,7 @@ class Invocation:
     async def read_file(self, name: str) -> bytes:
         """A file's bytes; '-' is stdin. Raises VfsError with the name as given."""
         if name == "-" or name == "/dev/stdin":
-            return await self.stdin.read_all()
+            return await self.stdin.read_all(limit=self.interp.file_budget.limit)
         if name == "/dev/null":
             return b""
         try:

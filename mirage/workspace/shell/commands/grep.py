@@ -91,7 +91,7 @@ async def run(inv) -> int:
     invert = bool(opts.get("v"))
     any_match = False
     for path, shown in targets:
-        data = await inv.stdin.read_all() if path == "-" else await inv.fs.read(path)
+        data = await inv.stdin.read_all(limit=inv.interp.file_budget.limit) if path == "-" else await inv.fs.read(path)
         text = dec(data)
         lines = text.split("\n")
         if lines and lines[-1] == "":

@@ -92,7 +92,7 @@ async def run(inv) -> int:
     squeeze = opts.get("s")
     if not delete and len(sets) < 2 and not squeeze:
         raise Usage(f"missing operand after '{sets[0]}'")
-    data = await inv.stdin.read_all()
+    data = await inv.stdin.read_all(limit=inv.interp.file_budget.limit)
     if delete:
         data = data.translate(None, set1)
         squeeze_set = set2 if squeeze else b""

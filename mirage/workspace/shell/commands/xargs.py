@@ -50,7 +50,7 @@ async def run(inv) -> int:
         else:
             raise Usage(f"invalid option -- '{a.lstrip('-')}'")
     command = args or ["echo"]
-    text = dec(await inv.stdin.read_all())
+    text = dec(await inv.stdin.read_all(limit=inv.interp.file_budget.limit))
     if replace is not None:
         items = [line for line in text.split("\n") if line.strip()]
     elif delim is not None:
