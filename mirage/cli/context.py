@@ -58,33 +58,31 @@ class Context:
     # ------------------------------------------------------------ calls
 
     def call(self, method: str, path: str, body: object = None, *, spawn: bool = False,
-             read_timeout: float | None = 30.0, ok: tuple[int, ...] = ()) -> http.Reply:
+             read_timeout: float | None = 30.0) -> http.Reply:
         """Send an authenticated request. ``spawn``: this command may start a local daemon
-        (besides any command given --spawn). Returns the reply for 2xx (or a status in ``ok``)."""
-        may_spawn = spawn or self.allow_spawn
+        (besides any command given --spawn). Returns the reply for a 2xx status; raises CliError
+        with the right exit code for anything else."""
+        def send() -> http.Reply:
+            return http.request(self.endpoint, method, path, token=self.token().token, body=body,
+                                read_timeout=read_timeout)
+
         try:
-            reply = http.request(self.endpoint, method, path, token=self.token().token, body=body,
-                                 read_timeout=read_timeout)
-        except http.Unreachable as exc:
-            if not (may_spawn and exc.nothing_listening and self.endpoint.is_loopback):
-                raise self.unreachable(exc) from None
-            self.ensure_daemon()
             try:
-                reply = http.request(self.endpoint, method, path, token=self.token().token, body=body,
-                                     read_timeout=read_timeout)
-            except http.Unreachable as again:
-                raise self.unreachable(again) from None
-        if reply.status == 401 and self.token().token is None:
-            # A socket-activated local daemon mints the token file when our request starts it:
-            # the file exists now though it did not a moment ago. Ask once more, with it.
-            self._token = None
-            if self.token().token is not None:
-                try:
-                    reply = http.request(self.endpoint, method, path, token=self.token().token, body=body,
-                                         read_timeout=read_timeout)
-                except http.Unreachable as exc:
-                    raise self.unreachable(exc) from None
-        return self.check(reply, method, path, ok)
+                reply = send()
+            except http.Unreachable as exc:
+                if not ((spawn or self.allow_spawn) and exc.nothing_listening and self.endpoint.is_loopback):
+                    raise
+                self.ensure_daemon()
+                reply = send()
+            if reply.status == 401 and self.token().token is None:
+                # A socket-activated local daemon mints the token file when our request starts it:
+                # the file exists now though it did not a moment ago. Ask once more, with it.
+                self._token = None
+                if self.token().token is not None:
+                    reply = send()
+        except http.Unreachable as exc:
+            raise self.unreachable(exc) from None
+        return self.check(reply, method, path)
 
     def ensure_daemon(self) -> dict:
         """Spawn a local daemon if none answers (health body)."""
@@ -102,8 +100,8 @@ class Context:
         return CliError(f"cannot reach the mirage daemon at {self.endpoint.url}{source}: {exc.reason}; {hint}",
                         EXIT_UNREACHABLE)
 
-    def check(self, reply: http.Reply, method: str, path: str, ok: tuple[int, ...] = ()) -> http.Reply:
-        if 200 <= reply.status < 300 or reply.status in ok:
+    def check(self, reply: http.Reply, method: str, path: str) -> http.Reply:
+        if 200 <= reply.status < 300:
             if reply.raw.strip() and reply.body is None:
                 raise CliError(f"{self.endpoint.url} answered {method} {path} with something that is not "
                                "JSON; is it a mirage daemon?", EXIT_REQUEST)

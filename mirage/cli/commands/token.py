@@ -38,7 +38,7 @@ def token(ctx: Context, args: argparse.Namespace) -> int:
         if secret is None:
             print(f"mirage: no usable token at {path}: {problem}", file=sys.stderr)
             return code
-        if ctx.as_json and getattr(args, "json", False):
+        if getattr(args, "json", False):
             emit({**record, "token": secret}, True, details)
         else:
             sys.stdout.write(secret + "\n")
