@@ -8,6 +8,8 @@ systemd as PID 1 (the booted-container package tests cover the rest; see the rep
   the daemon makes during a run (start, requests, reload, refused auth, stop) is
   traced with strace and checked against the unit's filter, expanded by
   ``systemd-analyze syscall-filter``.
+* ProtectSystem=strict, User=, NoNewPrivileges=, CapabilityBoundingSet=: the daemon
+  runs as an unprivileged uid without capabilities on a read-only root except its home.
 * PrivateNetwork=yes: the daemon runs in a fresh network namespace (``unshare --net``)
   and serves the socket created in the host namespace, as systemd passes it.
 """
@@ -21,12 +23,13 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from systemd_helpers import (  # noqa: F401  (harness is a fixture)
-    GOOD_TOKEN, HAND_OVER_FD3, MIRAGE, OTHER_TOKEN, Process, activator_argv, exercise_workspace, free_port, harness, http, write_config,
+    GOOD_TOKEN, HAND_OVER_FD3, MIRAGE, OTHER_TOKEN, Process, activator_argv, call, exercise_workspace, free_port, harness, http, write_config,
 )
 
 UNIT = Path(__file__).resolve().parents[2] / "systemd" / "mirage.service"
@@ -215,3 +218,59 @@ def test_daemon_in_a_private_network_namespace_serves_the_socket_it_was_given(ha
         assert process.wait_exit() == 0
     finally:
         listener.close()
+
+
+def test_unprivileged_daemon_writes_nothing_outside_its_home_on_a_read_only_root(harness, tmp_path):
+    """ProtectSystem=strict (+ PrivateTmp=), User=, NoNewPrivileges=, CapabilityBoundingSet=:
+    a private mount namespace whose root is remounted read-only (so /tmp, /usr, /etc and
+    the venv are too) with only MIRAGE_HOME bound writable, and the daemon dropped to an
+    unprivileged uid with no capabilities and no_new_privs. It starts, stores a
+    workspace, reloads, stops, and the next run finds the workspace."""
+    assert _unit_values("ProtectSystem") == ["strict"]
+    assert _unit_values("NoNewPrivileges") == ["yes"] and _unit_values("CapabilityBoundingSet") == [""]
+    unshare, setpriv = shutil.which("unshare"), shutil.which("setpriv")
+    if unshare is None or setpriv is None or os.geteuid() != 0 or \
+            subprocess.run([unshare, "--mount", "true"], capture_output=True).returncode != 0:
+        pytest.skip("needs root, unshare and setpriv (util-linux) to build the sandbox")
+    uid = gid = 65534                                   # nobody
+    base = Path(tempfile.mkdtemp(prefix="mirage-sandbox-", dir="/tmp"))
+    try:
+        base.chmod(0o755)
+        home = base / "home"
+        (home / ".mirage").mkdir(parents=True)
+        for path in (home, home / ".mirage"):
+            os.chown(path, uid, gid)
+        config = write_config(base / "mirage.yaml")
+        config.chmod(0o644)
+        env = {"HOME": str(home), "MIRAGE_HOME": str(home / ".mirage"), "MIRAGE_CONFIG": str(config)}
+        script = ('mount --bind "$1" "$1" && mount -o remount,bind,ro / && '
+                  'if touch /tmp/.mirage-rw-probe 2>/dev/null; then echo "root still writable"; exit 3; fi; '
+                  'shift; exec "$@"')
+        drop = [setpriv, f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--no-new-privs",
+                "--bounding-set=-all", "--inh-caps=-all"]
+        daemon = [unshare, "--mount", "--propagation", "private", "sh", "-c", script, "sh", str(home),
+                  *drop, str(MIRAGE), "daemon", "run"]
+
+        process, (address,) = harness.activated(env, daemon=daemon, log_name="first.log")
+        assert http(address)[0] == 200, process.log()
+        exercise_workspace(address, GOOD_TOKEN, "on-ro-root")
+        write_config(config, token=OTHER_TOKEN)
+        process.signal(signal.SIGHUP)
+        process.wait_log("reloaded")
+        status = Path(f"/proc/{process.pid}/status").read_text()
+        assert re.search(rf"^Uid:\s+{uid}\s", status, re.M) and re.search(r"^CapBnd:\s+0+$", status, re.M)
+        assert re.search(r"^NoNewPrivs:\s+1$", status, re.M)
+        process.signal(signal.SIGTERM)
+        assert process.wait_exit() == 0, process.log()
+        assert "Read-only file system" not in process.log() and "Permission denied" not in process.log()
+        stored = [p for p in (home / ".mirage").rglob("*") if p.is_file()]
+        assert stored and all(p.stat().st_uid == uid for p in stored)
+
+        again, (address,) = harness.activated(env, daemon=daemon, log_name="second.log")
+        status_code, result = call(address, "POST", "/v1/workspaces/on-ro-root/shell", OTHER_TOKEN,
+                                   {"command": "cat /greeting"})
+        assert status_code == 200 and result["stdout"] == "hello\n", (result, again.log())
+        again.signal(signal.SIGTERM)
+        assert again.wait_exit() == 0
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
