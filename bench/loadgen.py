@@ -172,3 +172,9 @@ def repeated_runs(target: tuple[str, Load], *, rounds: int, connections: int, du
     if warmup_s > 0:
         one(warmup_s)
     return Summary.of([one(duration_s) for _ in range(rounds)])
+
+
+def with_errors(name: str, *summaries: Summary) -> str:
+    """``name``, flagged when any run answered errors (non-2xx, timeouts, socket errors)."""
+    errors = sum(s.errors for s in summaries if s is not None)
+    return f"{name} ({errors:,} errors)" if errors else name

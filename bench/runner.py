@@ -34,7 +34,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", default="", help=f"comma list of groups to run ({', '.join(GROUPS)})")
     parser.add_argument("--skip", default="", help="comma list of groups to leave out")
-    parser.add_argument("--duration", type=float, default=None, help="seconds per measured wrk run (default 4)")
+    parser.add_argument("--duration", type=float, default=None, help="seconds per measured wrk run (default 3)")
     parser.add_argument("--rounds", type=int, default=None, help="alternating A/B rounds per scenario (default 3)")
     parser.add_argument("--connections", default=None, help="comma list of wrk connection counts (default 16,256)")
     parser.add_argument("--workspaces", default=None, help="comma list of workspace counts for scaling "
@@ -45,13 +45,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--reference", action="store_true", help="also run mirage-ai (installed on first use)")
     parser.add_argument("--no-pin", dest="pin", action="store_false",
                         help="do not pin servers and wrk to different cores with taskset")
+    parser.add_argument("--no-profile", dest="profile", action="store_false",
+                        help="do not py-spy a request path that is more than 20%% below its goal")
+    parser.add_argument("--profile-all", action="store_true",
+                        help="py-spy every request path of the http group, whatever its ratio")
     parser.add_argument("--markdown", type=Path, default=None, help="also write the tables to this file")
     args = parser.parse_args(argv)
 
     def pick(value, quick, full):
         return value if value is not None else (quick if args.quick else full)
 
-    args.duration = pick(args.duration, 2.0, 4.0)
+    args.duration = pick(args.duration, 2.0, 3.0)
     args.rounds = pick(args.rounds, 1, 3)
     args.connections = [int(x) for x in pick(args.connections, "16", "16,256").split(",") if x]
     args.workspaces = [int(x) for x in pick(args.workspaces, "10,1000,2000", "10,1000,10000").split(",") if x]

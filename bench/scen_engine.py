@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 
 from context import Context
-from loadgen import Load, LoadError, Summary, paired_runs, repeated_runs
+from loadgen import Load, LoadError, Summary, paired_runs, repeated_runs, with_errors
 from report import Table, ms, num, ratio, section
 from servers import Server, StartError, reference_installed, start_ours, start_reference
 from workspaces import (RouteMissing, SetupFailed, create_sessions, ensure_workspace, read_back, shell,
@@ -68,7 +68,7 @@ def prepare(ctx: Context, server: Server, *, grep_files: int, vfs_only: bool = F
     try:
         probe = write_file(client, WORKSPACE, "/probe.txt", b"probe\n")
         if probe.status == 404 and "errno" not in (probe.json() or {}):
-            prep.problems["vfs"] = f"POST /v1/workspaces/{{id}}/vfs/write answers 404 (route not landed yet)"
+            prep.problems["vfs"] = "POST /v1/workspaces/{id}/vfs/write answers 404 (route not landed yet)"
         elif probe.status not in (200, 201):
             prep.problems["vfs"] = f"vfs/write answered {probe.status}: {probe.detail()}"
         if vfs_only:
@@ -82,7 +82,8 @@ def prepare(ctx: Context, server: Server, *, grep_files: int, vfs_only: bool = F
     finally:
         client.close()
     if "shell" in prep.problems:
-        prep.problems.setdefault("sessions", prep.problems["shell"])
+        for key in ("sessions", "big", "grep"):
+            prep.problems.setdefault(key, prep.problems["shell"])
     else:
         sessions, why = create_sessions(server, WORKSPACE, SESSIONS)
         if why:
@@ -257,7 +258,7 @@ def run(ctx: Context) -> None:
                 pair = paired_runs((ours.server.url, ours_load), (theirs.server.url, theirs_load),
                                    rounds=ctx.rounds, connections=conns, duration_s=ctx.duration,
                                    threads=threads, cpu=ctx.client_cpu, scratch=ctx.run_dir)
-                ref_table.add(name, conns, num(pair.a.rps, 1), num(pair.b.rps, 1), ratio(pair.rps_ratio),
+                ref_table.add(with_errors(name, pair.a, pair.b), conns, num(pair.a.rps, 1), num(pair.b.rps, 1), ratio(pair.rps_ratio),
                               ratio(pair.p50_ratio), ratio(pair.p99_ratio))
                 return pair.a
             return repeated_runs((ours.server.url, ours_load), rounds=ctx.rounds, connections=conns,
@@ -281,7 +282,7 @@ def run(ctx: Context) -> None:
                 theirs_load = case.load(theirs)
         summary = measure(case.load(ours), theirs_load, case.connections, case.name)
         if summary:
-            shell_table.add(case.name, case.connections, num(summary.rps, 1), ms(summary.p50_ms),
+            shell_table.add(with_errors(case.name, summary), case.connections, num(summary.rps, 1), ms(summary.p50_ms),
                             ms(summary.p99_ms))
 
     grep_name = f"shell: `grep -rl` over {files:,} files"
@@ -330,7 +331,7 @@ def run(ctx: Context) -> None:
             except LoadError as exc:
                 vfs_table.note(f"{name}: {exc}")
                 continue
-            vfs_table.add(name, 16, num(pair.a.rps), ms(pair.a.p50_ms), ms(pair.a.p99_ms),
+            vfs_table.add(with_errors(name, pair.a, pair.b), 16, num(pair.a.rps), ms(pair.a.p50_ms), ms(pair.a.p99_ms),
                           num(pair.b.rps), ms(pair.b.p50_ms), ms(pair.b.p99_ms), ratio(pair.rps_ratio))
             if theirs is not None and ref_table is not None:
                 if their_problem:
@@ -345,7 +346,7 @@ def run(ctx: Context) -> None:
                 except LoadError as exc:
                     ref_table.note(f"{name}: {exc}")
                     continue
-                ref_table.add(name + " (ours fsync=always)", 16, num(rpair.a.rps), num(rpair.b.rps),
+                ref_table.add(with_errors(name + " (ours fsync=always)", rpair.a, rpair.b), 16, num(rpair.a.rps), num(rpair.b.rps),
                               ratio(rpair.rps_ratio), ratio(rpair.p50_ratio), ratio(rpair.p99_ratio))
     vfs_table.note("16 connections, each writing/reading its own file (one wrk thread per connection); "
                    "bytes travel as data_base64")

@@ -7,12 +7,13 @@ to it. With --reference the same paths are run alternately against mirage-ai.
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
 
 from context import Context
-from loadgen import Load, LoadError, paired_runs
-from report import ms, num, ratio, section
-from servers import (BENCH_TOKEN, Server, StartError, install_reference, reference_installed,
+from loadgen import Load, LoadError, paired_runs, run_wrk, with_errors
+from report import Table, ms, num, ratio, section
+from servers import (BENCH_TOKEN, RAM_CONFIG, REPO, Server, StartError, install_reference, reference_installed,
                      reference_version, start_baseline, start_ours, start_reference)
 from tokens import JwtMaterial, make_jwt_material
 
@@ -90,7 +91,48 @@ def build_targets(ctx: Context, keys: dict[str, JwtMaterial]) -> list[Target]:
     for target in targets:
         if target.skipped is None and target.server is not None:
             target.skipped = _check_route(target.server, target.path, target.auth)
+    # the reference keeps one idle workspace to stay up; hold one too, so lists compare like for like
+    for server in {id(t.server): t.server for t in targets if t.server is not None and not t.skipped}.values():
+        if server.auth:
+            keep_one_workspace(server)
     return targets
+
+
+def keep_one_workspace(server: Server) -> None:
+    client = server.client(timeout=10)
+    try:
+        client.post("/v1/workspaces", {"id": "bench-keepalive", "config": RAM_CONFIG})
+    finally:
+        client.close()
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-").replace("--", "-")
+
+
+def profile_target(ctx: Context, table: Table, target: Target, baseline: Server, conns: int) -> None:
+    """py-spy on the server while wrk drives it (and once on the baseline, for comparison)."""
+    from profiler import profile_while
+
+    seconds = max(4, round(ctx.duration))
+    folder = ctx.run_dir / "profiles"
+    jobs = [(target.server, target.load(), f"{_slug(target.name)}-c{conns}")]
+    if not (folder / f"baseline-c{conns}.summary.txt").exists():
+        jobs.append((baseline, Load(path=target.path, auth=target.auth), f"baseline-c{conns}"))
+    for server, load, name in jobs:
+        def drive(server=server, load=load) -> None:
+            try:
+                run_wrk(server.url, load, connections=conns, duration_s=seconds + 1, cpu=ctx.client_cpu,
+                        scratch=ctx.run_dir)
+            except LoadError:
+                pass
+        try:
+            summary = profile_while(server.proc.pid, drive, folder / name, seconds, ctx.client_cpu)
+        except (OSError, subprocess.SubprocessError) as exc:
+            print(f"  profiling {name} failed: {exc}", flush=True)
+            continue
+        print(f"  profile: {summary}", flush=True)
+        table.note(f"{name}: py-spy profile in {summary.relative_to(REPO)}")
 
 
 def run(ctx: Context) -> None:
@@ -122,13 +164,15 @@ def run(ctx: Context) -> None:
             except LoadError as exc:
                 table.note(f"{target.name} @{conns}: {exc}")
                 continue
+            verdict = _verdict(pair.rps_ratio, target.goal)
+            if (verdict == "below goal by >20%" and ctx.args.profile) or ctx.args.profile_all:
+                profile_target(ctx, table, target, baseline, conns)
             base_rps.append(pair.b.rps)
             base_p50.append(pair.b.p50_ms)
             base_p99.append(pair.b.p99_ms)
-            errors = f" ({pair.a.errors} errors)" if pair.a.errors else ""
-            rows.append((target.name + errors, conns, num(pair.a.rps), ms(pair.a.p50_ms), ms(pair.a.p99_ms),
+            rows.append((with_errors(target.name, pair.a, pair.b), conns, num(pair.a.rps), ms(pair.a.p50_ms), ms(pair.a.p99_ms),
                          ratio(pair.rps_ratio), ratio(pair.p50_ratio), ratio(pair.p99_ratio),
-                         f"≥ {target.goal:.2f}×", _verdict(pair.rps_ratio, target.goal)))
+                         f"≥ {target.goal:.2f}×", verdict))
         if base_rps:
             mid = sorted(base_rps)[len(base_rps) // 2]
             table.add("baseline: plain Sanic JSON route", conns, num(mid),
@@ -203,6 +247,6 @@ def run_reference(ctx: Context, ours: list[Target], keys: dict[str, JwtMaterial]
             except LoadError as exc:
                 table.note(f"{target.name} @{conns}: {exc}")
                 continue
-            table.add(target.name, conns, num(pair.a.rps), num(pair.b.rps), ratio(pair.rps_ratio),
+            table.add(with_errors(target.name, pair.a, pair.b), conns, num(pair.a.rps), num(pair.b.rps), ratio(pair.rps_ratio),
                       ratio(pair.p50_ratio), ratio(pair.p99_ratio))
     table.note("ours/theirs: req/s above 1 means we serve more; latency above 1 means we are slower")

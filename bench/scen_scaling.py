@@ -10,7 +10,6 @@ startup  time from exec to READY=1 (a real AF_UNIX datagram NOTIFY_SOCKET listen
 
 from __future__ import annotations
 
-import os
 import socket
 import statistics
 import subprocess
@@ -19,11 +18,11 @@ from pathlib import Path
 
 from client import Client, wait_for_health
 from context import Context
-from loadgen import Load, LoadError, repeated_runs
+from loadgen import Load, LoadError, paired_runs, with_errors
 from notify import NotifyListener
 from report import ms, num, ratio, section
-from servers import (BENCH_DIR, BENCH_TOKEN, OUR_MIRAGE, OUR_PYTHON, Server, StartError, base_env,
-                     free_port, log_tail, our_env, rss_kib, start_baseline, start_ours)
+from servers import (BENCH_DIR, OUR_MIRAGE, OUR_PYTHON, Server, StartError, base_env, free_port, log_tail,
+                     our_env, start_baseline, start_ours)
 from workspaces import RouteMissing, SetupFailed, create_many, ensure_workspace
 
 ID_FORMAT = "ws-%06d"
@@ -54,19 +53,17 @@ def _list_count(server: Server) -> int | None:
 def run_scaling(ctx: Context) -> None:
     section("scaling with the number of workspaces, memory")
     table = ctx.table("Scaling: list and get against the number of workspaces (token mode)",
-                      ["scenario", "workspaces", "conns", "req/s", "p50 ms", "p99 ms", "req/s vs 10 ws"])
+                      ["scenario", "workspaces", "conns", "req/s", "p50 ms", "p99 ms", "req/s ×base",
+                       "p99 ×base", "×base vs first count"])
     mem = ctx.table("Memory (VmRSS)", ["process", "workspaces", "RSS MiB", "×baseline idle"])
     try:
-        baseline = start_baseline(ctx.log_dir, ctx.temp_home("baseline-rss"), ctx.server_cpu)
+        baseline = ctx.keep(start_baseline(ctx.log_dir, ctx.temp_home("baseline-rss"), ctx.server_cpu))
     except StartError as exc:
-        baseline = None
-        mem.note(f"baseline did not start: {exc}")
-    base_rss = None
-    if baseline is not None:
-        time.sleep(0.5)
-        base_rss = baseline.rss_kib()
-        baseline.stop()
-        mem.add("baseline: plain Sanic app, idle", 0, _mib(base_rss), "1.00×")
+        table.skip("all scaling scenarios", f"baseline did not start: {exc}")
+        return
+    time.sleep(0.5)
+    base_rss = baseline.rss_kib()
+    mem.add("baseline: plain Sanic app, idle", 0, _mib(base_rss), "1.00×")
     try:
         server = ctx.keep(start_ours(ctx.log_dir, ctx.temp_home("scaling"), ctx.server_cpu,
                                      label="mirage-scaling", mode="token", fsync="everysec"))
@@ -84,7 +81,7 @@ def run_scaling(ctx: Context) -> None:
         mem.skip("mirage at 1,000 workspaces", str(exc))
         return
     have = 1
-    first_rps: dict[str, float] = {}
+    first_ratio: dict[str, float] = {}
     conns = 16
     for level in sorted(ctx.args.workspaces):
         started = time.monotonic()
@@ -102,24 +99,23 @@ def run_scaling(ctx: Context) -> None:
             table.note(f"at {level:,}: list returned {counted} items (expected {level})")
         rss = server.rss_kib()
         mem.add("mirage", f"{level:,}", _mib(rss), ratio(rss / base_rss) if rss and base_rss else "–")
-        for name, load in (
-            ("GET /v1/workspaces (list)", Load(path="/v1/workspaces", auth=server.auth, timeout_s=60)),
-            ("GET /v1/workspaces/{id} (get)", Load(path="/v1/workspaces/" + ID_FORMAT, auth=server.auth,
-                                                   id_max=level)),
-        ):
+        for name, path, id_max in (("GET /v1/workspaces (list)", "/v1/workspaces", 0),
+                                   ("GET /v1/workspaces/{id} (get)", "/v1/workspaces/" + ID_FORMAT, level)):
+            ours = Load(path=path, auth=server.auth, id_max=id_max, timeout_s=60)
             try:
-                summary = repeated_runs((server.url, load), rounds=ctx.rounds, connections=conns,
-                                        duration_s=ctx.duration, cpu=ctx.client_cpu, scratch=ctx.run_dir,
-                                        warmup_s=1.0)
+                pair = paired_runs((server.url, ours), (baseline.url, ours), rounds=ctx.rounds,
+                                   connections=conns, duration_s=ctx.duration, cpu=ctx.client_cpu,
+                                   scratch=ctx.run_dir)
             except LoadError as exc:
                 table.note(f"{name} at {level:,}: {exc}")
                 continue
-            first_rps.setdefault(name, summary.rps)
-            errors = f" ({summary.errors} errors)" if summary.errors else ""
-            table.add(name + errors, f"{level:,}", conns, num(summary.rps, 1), ms(summary.p50_ms),
-                      ms(summary.p99_ms), ratio(summary.rps / first_rps[name]))
+            first_ratio.setdefault(name, pair.rps_ratio)
+            table.add(with_errors(name, pair.a, pair.b), f"{level:,}", conns, num(pair.a.rps, 1),
+                      ms(pair.a.p50_ms), ms(pair.a.p99_ms), ratio(pair.rps_ratio), ratio(pair.p99_ratio),
+                      ratio(pair.rps_ratio / first_ratio[name]))
     table.note("workspaces created over HTTP with 16 concurrent clients, on a daemon with state.fsync=everysec; "
-               "get picks a random existing id per request")
+               "get picks a random existing id per request; each row alternates with the baseline answering "
+               "the same path; the last column is req/s ×base relative to the smallest count")
 
 
 # ---------------------------------------------------------------- start-up
