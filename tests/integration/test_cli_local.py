@@ -272,3 +272,14 @@ def test_unix_socket_url_against_a_socket_activated_daemon(cli, tmp_path):
         assert cli.json("daemon", "status", "--url", url)["status"] == "ok"
     finally:
         end_activator(activator)
+
+
+def test_a_second_port_for_the_same_home_is_refused_rather_than_a_second_daemon(cli):
+    from test_cli_harness import free_port
+
+    first = spawn_status(cli)
+    other_url = f"http://127.0.0.1:{free_port()}"
+    result = cli.run("daemon", "status", "--spawn", "--url", other_url)
+    assert result.returncode == 1
+    assert f"already runs on port {cli.port} (pid {first['pid']})" in result.stderr
+    assert daemon_pids_on_port(int(other_url.rsplit(":", 1)[1])) == []
