@@ -59,6 +59,7 @@ def test_service_is_a_notify_service_with_watchdog_reload_and_restart():
     for name, value in expected.items():
         assert service[f"Service.{name}"] == [value], name
     assert "Unit.Requires" in service and service["Unit.Requires"] == ["mirage.socket"]
+    assert service["Service.RestartPreventExitStatus"] == ["2"]     # config errors do not restart-loop
 
 
 def test_stop_timeout_outlasts_the_default_drain_bound():
