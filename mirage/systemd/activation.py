@@ -8,7 +8,6 @@ The sockets belong to the socket unit: we accept on them and, when done, only
 from __future__ import annotations
 
 import fcntl
-import os
 import socket
 from collections.abc import MutableMapping
 from dataclasses import dataclass
