@@ -89,3 +89,14 @@ def test_no_token_appears_in_any_line_across_good_and_bad_tokens_and_a_rotation(
         assert secret[:12] not in log                      # not even a prefix
     for message in listener.snapshot():
         assert not any(secret in value for value in message.values() for secret in (GOOD_TOKEN, OTHER_TOKEN))
+
+
+def test_access_lines_can_be_turned_off_while_auth_refusals_stay(harness):
+    process, (address,) = harness.activated(harness.env(MIRAGE_LOG_ACCESS="false"))
+    assert http(address)[0] == 200
+    assert http(address, path="/v1/x", token="not-the-token")[0] == 401
+    process.wait_log(r"WARNING mirage\.auth: auth refused ")
+    process.signal(signal.SIGTERM)
+    assert process.wait_exit() == 0
+    assert "mirage.access" not in process.log()
+    assert re.search(r"NOTICE mirage\.daemon: stopped reason=SIGTERM requests=2", process.log())
