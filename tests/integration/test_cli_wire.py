@@ -45,11 +45,18 @@ class Recorder:
                 data = body if isinstance(body, bytes) else json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
+                chunked = headers.get("Transfer-Encoding") == "chunked"
+                if not chunked:
+                    self.send_header("Content-Length", str(len(data)))
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(data)
+                if chunked:   # three pieces, sizes in hex, then the last chunk
+                    for piece in (data[:5], data[5:9], data[9:]):
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    self.wfile.write(b"0\r\n\r\n")
+                else:
+                    self.wfile.write(data)
 
             do_GET = do_POST = do_DELETE = _serve
 
@@ -287,3 +294,11 @@ def test_a_missing_unix_socket_is_unreachable_and_never_spawns(tmp_path, run):
     assert result.returncode == 1
     assert "no socket at" in result.stderr
     assert not (tmp_path / "home" / ".mirage" / "daemon.pid").exists()
+
+
+def test_a_chunked_answer_is_read_whole(server, run):
+    rows = [{"id": f"w{i}", "mode": "write"} for i in range(50)]
+    server.reply = (200, rows, {"Transfer-Encoding": "chunked"})
+    result = run("workspace", "list")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == rows
