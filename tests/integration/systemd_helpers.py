@@ -189,13 +189,27 @@ def start_activated(tmp_path: Path, env: dict[str, str], listen: list[str] | Non
                     log_name: str = "daemon.log") -> tuple[Process, list[str]]:
     """systemd-socket-activate listening on ``listen`` (default one free 127.0.0.1 port).
     Returns the process (the activator, which execs the daemon in place on the first
-    connection) and the addresses it listens on, once it listens."""
-    listen = listen or [f"127.0.0.1:{free_port()}"]
-    process = Process(activator_argv(listen, env, fdnames, daemon), {"PATH": os.environ["PATH"]},
-                      tmp_path / log_name)
-    for address in listen:
-        process.wait_log(re.escape(f"Listening on {address}"))
-    return process, listen
+    connection) and the addresses it listens on, once it listens. With the default
+    address, a port taken by someone else in the meantime is retried with a new one."""
+    attempts = 1 if listen else 3
+    for attempt in range(attempts):
+        addresses = listen or [f"127.0.0.1:{free_port()}"]
+        process = Process(activator_argv(addresses, env, fdnames, daemon), {"PATH": os.environ["PATH"]},
+                          tmp_path / log_name)
+        try:
+            for address in addresses:
+                wait_until(lambda: re.search(re.escape(f"Listening on {address}"), process.log())
+                           or not process.alive(), what=f"the activator to listen on {address}")
+            if process.alive() or all(f"Listening on {a}" in process.log() for a in addresses):
+                return process, addresses
+        except AssertionError:
+            process.close()
+            raise
+        failure = process.log()
+        process.close()
+        if attempt == attempts - 1:
+            raise AssertionError(f"systemd-socket-activate failed to listen: {failure!r}")
+    raise AssertionError("unreachable")
 
 
 def start_bound(tmp_path: Path, env: dict[str, str], log_name: str = "daemon.log",
