@@ -181,6 +181,9 @@ def test_every_system_call_and_socket_family_the_daemon_uses_passes_the_unit_fil
         if family:
             families.add(family.group(1))
     assert "accept4" in used or "accept" in used            # the trace really covers serving
+    # the listening socket systemd passed (fd 3) is only ever close()d, never shutdown()
+    assert not [line for line in lines[start:] if re.search(r"\bshutdown\(3,", line)]
+    assert [line for line in lines[start:] if re.search(r"\bclose\(3\)", line)]
     forbidden = sorted(used - _allowed_syscalls() - {"exited", "killed"})
     assert forbidden == [], f"system calls outside SystemCallFilter=: {forbidden}"
     allowed_families = set(_unit_values("RestrictAddressFamilies")[0].split())
