@@ -22,7 +22,6 @@ from __future__ import annotations
 import errno
 import os
 import re
-import secrets
 import stat
 from pathlib import Path
 
@@ -72,6 +71,8 @@ def mint_or_load(path: str | os.PathLike[str]) -> str:
         return _read_checked(path)
     except _Missing:
         pass
+    import secrets  # only when minting: keeps it off every CLI call's start-up path
+
     token = secrets.token_urlsafe(TOKEN_BYTES)
     if _create_exclusive(path, token):
         return token
@@ -182,6 +183,8 @@ def _ensure_private_folder(folder: Path) -> None:
 def _create_exclusive(path: Path, token: str) -> bool:
     """Write ``token`` to ``path`` so that the name only ever appears complete.
     Returns False if another process created ``path`` first."""
+    import secrets
+
     folder = path.parent
     temp = folder / f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}.tmp"
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC

@@ -77,11 +77,13 @@ def _origin_allowed(origin: str, allowed: frozenset[str]) -> bool:
     return name is not None and name in allowed
 
 
-def unauthorized(reason: str, token_presented: bool) -> ApiError:
+def unauthorized(reason: str, token_presented: bool, auth_mode: str) -> ApiError:
+    """The 401. ``auth_mode`` (local | token | jwt) tells a client where to find a token;
+    it names a mode, never a token, key or path."""
     challenge = f'Bearer realm="{REALM}"'
     if token_presented:
         challenge += ', error="invalid_token"'
-    return ApiError(401, "unauthorized", reason,
+    return ApiError(401, "unauthorized", reason, auth_mode=auth_mode,
                     headers={"WWW-Authenticate": challenge, "Cache-Control": "no-store"})
 
 
@@ -113,7 +115,7 @@ def make_gate(app):
                                                  app.ctx.verifier)
         except AuthError as exc:
             _log_refusal(request, exc.why)
-            raise unauthorized(exc.reason, exc.token_presented) from None
+            raise unauthorized(exc.reason, exc.token_presented, app.ctx.verifier.mode) from None
         except BadCredentials as exc:
             _log_refusal(request, exc.reason)
             raise bad_credentials(exc.reason) from None

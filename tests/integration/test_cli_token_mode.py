@@ -54,6 +54,7 @@ def test_missing_token_exits_3_and_lists_every_place_looked(cli, token_daemon):
     assert result.returncode == 3
     for place in ("--token: not given", "MIRAGE_TOKEN: not set", str(cli.mirage_home / "auth_token")):
         assert place in result.stderr
+    assert "daemon auth mode: token" in result.stderr      # from the 401 body
 
 
 def test_token_mode_daemon_is_never_joined_by_a_spawned_one(authed, token_daemon):

@@ -207,7 +207,7 @@ def test_401_without_token_challenges_without_error_code(app):
     assert response.status == 401
     assert response.headers["www-authenticate"] == 'Bearer realm="mirage"'
     assert response.headers["cache-control"] == "no-store"
-    assert response.json == {"error": "unauthorized", "detail": "missing bearer token"}
+    assert response.json == {"error": "unauthorized", "detail": "missing bearer token", "auth_mode": "token"}
 
 
 def test_401_with_wrong_token_says_invalid_token(app):
@@ -215,7 +215,7 @@ def test_401_with_wrong_token_says_invalid_token(app):
     assert response.status == 401
     assert response.headers["www-authenticate"] == 'Bearer realm="mirage", error="invalid_token"'
     assert response.headers["cache-control"] == "no-store"
-    assert response.json == {"error": "unauthorized", "detail": "invalid token"}
+    assert response.json == {"error": "unauthorized", "detail": "invalid token", "auth_mode": "token"}
 
 
 def test_401_never_echoes_the_presented_token(app):

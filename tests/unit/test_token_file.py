@@ -115,14 +115,16 @@ def test_loser_of_a_mint_race_returns_the_winners_token(folder, monkeypatch):
     """Deterministic version of the race: another real process creates the file after
     this one found it missing and before it links its own."""
     path = folder / "auth_token"
-    real_mint = token_file.secrets.token_urlsafe
+    import secrets
+
+    real_mint = secrets.token_urlsafe
 
     def other_process_wins_first(nbytes):
         code = f"from mirage.auth.token_file import mint_or_load; print(mint_or_load({str(path)!r}))"
         subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=60)
         return real_mint(nbytes)
 
-    monkeypatch.setattr(token_file.secrets, "token_urlsafe", other_process_wins_first)
+    monkeypatch.setattr(secrets, "token_urlsafe", other_process_wins_first)
     token = mint_or_load(path)
     assert path.read_text() == token + "\n"
     assert sorted(p.name for p in folder.iterdir()) == ["auth_token"]
