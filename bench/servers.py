@@ -41,6 +41,7 @@ class Dialect:
 
     name: str
     session_in_query: bool = False
+    workspace_config: dict = field(default_factory=lambda: RAM_CONFIG)
 
     def shell(self, workspace: str, command: str, session: str | None = None) -> tuple[str, dict]:
         path = f"/v1/workspaces/{workspace}/shell"
@@ -54,7 +55,9 @@ class Dialect:
 
 
 OURS = Dialect("mirage")
-REFERENCE = Dialect("mirage-ai", session_in_query=True)
+# mirage-ai's cat stops at 2,000 lines unless the workspace's command_limits lift it
+REFERENCE = Dialect("mirage-ai", session_in_query=True, workspace_config={
+    **RAM_CONFIG, "command_limits": {"cat": {"max_lines": 10_000_000, "max_bytes": 64 << 20}}})
 BASELINE = Dialect("baseline")
 
 

@@ -17,14 +17,14 @@ class SetupFailed(RuntimeError):
     pass
 
 
-def create_workspace(client: Client, workspace: str) -> Reply:
-    return client.post("/v1/workspaces", {"id": workspace, "config": RAM_CONFIG})
+def create_workspace(client: Client, workspace: str, config: dict = RAM_CONFIG) -> Reply:
+    return client.post("/v1/workspaces", {"id": workspace, "config": config})
 
 
 def ensure_workspace(server: Server, workspace: str) -> None:
     client = server.client()
     try:
-        reply = create_workspace(client, workspace)
+        reply = create_workspace(client, workspace, server.dialect.workspace_config)
     finally:
         client.close()
     if reply.status == 404 or reply.status == 405:
