@@ -81,8 +81,11 @@ def run_wrk(url: str, load: Load, *, connections: int, duration_s: float, thread
                f"--timeout={max(1, round(load.timeout_s))}s", "-s", str(LUA_SCRIPT), url]
         if cpu is not None:
             cmd = ["taskset", "-c", str(cpu), *cmd]
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True,
-                              timeout=duration + load.timeout_s + 30)
+        try:
+            proc = subprocess.run(cmd, env=env, capture_output=True, text=True,
+                                  timeout=duration + load.timeout_s + 30)
+        except subprocess.TimeoutExpired:
+            raise LoadError(f"wrk did not finish within {duration + load.timeout_s + 30:.0f} s") from None
     finally:
         if body_file:
             os.unlink(body_file)

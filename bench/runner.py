@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from context import Context
@@ -91,6 +92,21 @@ def machine_description(pinned: bool) -> str:
             f"{pin}; machine shared with other engineers' test runs")
 
 
+def run_group(ctx: Context, group: str) -> None:
+    if group == "http":
+        import scen_http
+        scen_http.run(ctx)
+    elif group == "engine":
+        import scen_engine
+        scen_engine.run(ctx)
+    elif group == "scaling":
+        import scen_scaling
+        scen_scaling.run_scaling(ctx)
+    elif group == "startup":
+        import scen_scaling
+        scen_scaling.run_startup(ctx)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if not shutil.which("wrk"):
@@ -108,18 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     try:
         for group in args.groups:
-            if group == "http":
-                import scen_http
-                scen_http.run(ctx)
-            elif group == "engine":
-                import scen_engine
-                scen_engine.run(ctx)
-            elif group == "scaling":
-                import scen_scaling
-                scen_scaling.run_scaling(ctx)
-            elif group == "startup":
-                import scen_scaling
-                scen_scaling.run_startup(ctx)
+            try:
+                run_group(ctx, group)
+            except Exception as exc:                  # one broken group must not lose the others
+                traceback.print_exc()
+                ctx.table(f"{group}: failed", ["group", "error"]).add(group, f"{type(exc).__name__}: {exc}")
     except KeyboardInterrupt:
         print("\nbench: interrupted; stopping servers", file=sys.stderr)
     finally:

@@ -89,7 +89,7 @@ def run_scaling(ctx: Context) -> None:
             if level > have:
                 create_many(server, _ids(have + 1, level))
                 have = level
-        except SetupFailed as exc:
+        except (SetupFailed, OSError) as exc:
             table.skip(f"{level:,} workspaces", str(exc))
             break
         created_s = time.monotonic() - started
@@ -165,7 +165,7 @@ def _persist_workspaces(ctx: Context, home: Path, count: int) -> str | None:
     try:
         ensure_workspace(server, _ids(1, 1)[0])
         create_many(server, _ids(2, count))
-    except (RouteMissing, SetupFailed) as exc:
+    except (RouteMissing, SetupFailed, OSError) as exc:
         return str(exc)
     finally:
         code = server.stop()

@@ -198,7 +198,11 @@ def spawn(label: str, cmd: list[str], env: dict[str, str], *, port: int, auth: s
                             stdin=subprocess.DEVNULL, cwd=str(home or log_dir), pass_fds=extra_fds)
     log.close()
     server = Server(label, proc, port, auth, dialect, log_path, home=home, started_at=started)
-    up = wait_for_health(port, deadline=started + timeout, alive=server.alive)
+    try:
+        up = wait_for_health(port, deadline=started + timeout, alive=server.alive)
+    except BaseException:
+        server.stop(timeout=5)
+        raise
     if up is None:
         code = server.stop(timeout=5)
         why = f"exit code {code}" if code not in (None, -15) else f"no 200 from /v1/health in {timeout:.0f}s"
