@@ -179,7 +179,7 @@ async def create_session(request: Request, workspace_id: str) -> HTTPResponse:
     _check_keys(body, {"session_id", "cwd", "env"})
     sid = _session_id(body.get("session_id")) or f"sess_{secrets.token_hex(6)}"
     cwd = _cwd(body) or "/"
-    env = body.get("env") or {}
+    env = body.get("env", {})
     if not isinstance(env, dict):
         raise _bad("env must be an object of NAME: string", "env")
     for name, value in env.items():

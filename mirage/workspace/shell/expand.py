@@ -12,6 +12,7 @@ import random
 import re
 
 from mirage.workspace.shell import arith
+from mirage.workspace.shell.commands._base import byte_char
 from mirage.workspace.shell.errors import CommandError
 from mirage.workspace.shell.patterns import escape_glob, glob_match, compile_glob, has_glob, unescape_glob
 from mirage.workspace.shell.state import ShellState
@@ -248,11 +249,11 @@ class ExpansionMixin:
             if s[0] in _ANSI:
                 return _ANSI[s[0]]
             if s[0] == "x":
-                return chr(int(s[1:], 16))
+                return byte_char(int(s[1:], 16))
             if s[0] in "uU":
                 return chr(int(s[1:], 16))
             if s[0] in "01234567":
-                return chr(int(s, 8) & 0xFF)
+                return byte_char(int(s, 8))
             return "\\" + s
         return re.sub(r"\\(x[0-9a-fA-F]{1,2}|u[0-9a-fA-F]{1,4}|U[0-9a-fA-F]{1,8}|[0-7]{1,3}|.)",
                       repl, text, flags=re.DOTALL)

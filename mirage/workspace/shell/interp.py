@@ -176,12 +176,37 @@ class Interpreter(ExpansionMixin):
             return await self.run_pipeline([first] + rest, state, io)
         if body is None:
             return await self.with_redirects(redirects, state, io, lambda new_io: self._noop())
+        return await self._with_tail_redirects(body, redirects, state, io)
+
+    async def _with_tail_redirects(self, node, redirects, state, io) -> int:
+        """tree-sitter-bash hangs a trailing redirect on a whole list / pipeline / ``!``;
+        in bash it belongs to the last command, so push it down to there."""
+        if node.type == "list":
+            children = [c for c in node.children if c.type != "comment"]
+            left, op, right = children[0], children[1].type, children[2]
+            state.in_condition = getattr(state, "in_condition", 0) + 1
+            try:
+                status = await self.execute(left, state, io)
+            finally:
+                state.in_condition -= 1
+            state.last_status = status
+            if (op == "&&" and status == 0) or (op == "||" and status != 0):
+                status = await self._with_tail_redirects(right, redirects, state, io)
+                state.last_status = status
+            return status
+        if node.type == "pipeline":
+            stages = [c for c in node.children if c.is_named and c.type != "comment"]
+            return await self.run_pipeline(stages[:-1] + [_Redirected(stages[-1], redirects)],
+                                           state, io)
+        if node.type == "negated_command":
+            inner = [c for c in node.children if c.is_named][0]
+            status = await self._with_tail_redirects(inner, redirects, state, io)
+            return 0 if status else 1
         return await self.with_redirects(redirects, state, io,
-                                         lambda new_io: self.execute(body, state, new_io))
+                                         lambda new_io: self.execute(node, state, new_io))
 
     async def _x__redirected(self, node, state, io) -> int:
-        return await self.with_redirects(node.redirects, state, io,
-                                         lambda new_io: self.execute(node.body, state, new_io))
+        return await self._with_tail_redirects(node.body, node.redirects, state, io)
 
     async def _noop(self) -> int:
         return 0

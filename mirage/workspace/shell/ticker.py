@@ -8,7 +8,7 @@ import time
 
 from mirage.workspace.shell.errors import LineTimedOut
 
-SLICE_SECONDS = 0.002
+SLICE_SECONDS = 0.001
 
 
 class Ticker:

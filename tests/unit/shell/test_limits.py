@@ -108,7 +108,7 @@ def _run_with_probe(lines: list[str], seconds: float):
 @pytest.mark.parametrize("line", [
     "while true; do :; done", "yes > /dev/null", "yes | cat > /dev/null",
     "awk 'BEGIN { while (1) {} }'", "while true; do x=$((x+1)); done",
-    "seq 100000000 | sort", "for i in $(seq 300000); do :; done",
+    "seq 100000000 | sort", "for i in $(seq 100000); do :; done",
 ])
 def test_an_endless_line_does_not_starve_the_event_loop(line):
     results, samples = _run_with_probe([line], 0.6)

@@ -19,6 +19,13 @@ def dec(data: bytes) -> str:
     return data.decode("utf-8", "surrogateescape")
 
 
+def byte_char(value: int) -> str:
+    """One raw byte as shell text: ASCII as itself, 0x80-0xFF as a surrogate escape so it
+    is written back as that single byte (what bash's \\ooo and \\xHH produce)."""
+    value &= 0xFF
+    return chr(value) if value < 0x80 else bytes([value]).decode("utf-8", "surrogateescape")
+
+
 @dataclass
 class Invocation:
     name: str

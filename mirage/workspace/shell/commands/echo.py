@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from mirage.workspace.shell.commands._base import byte_char
+
 NAMES = ("echo",)
 
 _ESC = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "e": "\x1b", "f": "\f",
@@ -26,13 +28,13 @@ def interpret_escapes(text: str) -> tuple[str, bool]:
                 return "".join(out), True
             if d == "0":
                 m = re.match(r"[0-7]{0,3}", text[i + 2:])
-                out.append(chr(int(m.group(0) or "0", 8)))
+                out.append(byte_char(int(m.group(0) or "0", 8)))
                 i += 2 + m.end()
                 continue
             if d == "x":
                 m = re.match(r"[0-9a-fA-F]{1,2}", text[i + 2:])
                 if m:
-                    out.append(chr(int(m.group(0), 16)))
+                    out.append(byte_char(int(m.group(0), 16)))
                     i += 2 + m.end()
                     continue
         out.append(c)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from mirage.workspace.shell.commands._base import byte_char
 from mirage.workspace.shell.commands.echo import interpret_escapes
 
 NAMES = ("printf",)
@@ -27,8 +28,8 @@ def _escapes(fmt: str) -> tuple[str, bool]:
             stop = True
             return ""
         if s[0] == "x":
-            return chr(int(s[1:], 16))
-        return chr(int(s, 8) & 0xFF)
+            return byte_char(int(s[1:], 16))
+        return byte_char(int(s, 8))
     out = _ESC.sub(repl, fmt)
     return out, stop
 
