@@ -172,6 +172,10 @@ class Daemon:
             logs.event(log, logging.ERROR, "start failed", problem=str(exc))
             await self._close_listeners()
             return EXIT_FAILURE
+        except ConfigError as exc:               # e.g. an unusable state_dir found while restoring
+            logs.event(log, logging.ERROR, "config refused", problem=str(exc))
+            await self._close_listeners()
+            return EXIT_CONFIG
         except Exception as exc:
             log.exception("start failed problem=%s", logs.value_text(f"{type(exc).__name__}: {exc}"))
             await self._close_listeners()

@@ -49,7 +49,7 @@ def test_local_daemon_mints_a_private_token_file_and_accepts_only_that_token(dae
     assert status == 401
     assert headers["www-authenticate"] == 'Bearer realm="mirage"'
     assert headers["cache-control"] == "no-store"
-    assert json.loads(body) == {"error": "unauthorized", "detail": "missing bearer token"}
+    assert json.loads(body) == {"error": "unauthorized", "detail": "missing bearer token", "auth_mode": "local"}
     assert daemon.request("GET", "/v1/workspaces", token="not-the-token")[0] == 401
     assert daemon.request("GET", "/v1/workspaces", token=token)[0] == 200
     assert token not in daemon.output()
@@ -281,3 +281,12 @@ def test_unknown_MIRAGE_variable_refuses_to_start(daemon_factory):
 def test_refusal_never_prints_the_configured_secret(daemon_factory, rsa_key):
     stderr = refusal(daemon_factory, {"MIRAGE_AUTH_MODE": "token", "MIRAGE_AUTH_TOKEN": "has space secret"})
     assert "MIRAGE_AUTH_TOKEN" in stderr and "has space secret" not in stderr
+
+
+def test_an_unusable_state_dir_refuses_to_start_with_one_line_naming_it(daemon_factory, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    stderr = refusal(daemon_factory, {"MIRAGE_AUTH_MODE": "token", "MIRAGE_AUTH_TOKEN": TOKEN,
+                                      "MIRAGE_STATE_DIR": str(blocker / "state")})
+    problem = [line for line in stderr.splitlines() if "config error" in line]
+    assert len(problem) == 1 and "state_dir" in problem[0] and "MIRAGE_STATE_DIR" in problem[0]
