@@ -228,3 +228,9 @@ def test_shipped_config_uncommented_gives_the_defaults(tmp_path):
             continue  # shown as ~/.mirage/... examples: they depend on HOME
         assert from_file.get(key.name) == plain.get(key.name), key.name
     assert from_file.source_of("server.port").startswith(str(cfg))
+
+
+def test_readme_reference_table_lists_every_key_and_env_name():
+    readme = (REPO / "README.md").read_text()
+    for key in KEYS:
+        assert f"| `{key.name}` | `{key.env}` |" in readme, key.name
