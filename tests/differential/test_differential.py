@@ -4,6 +4,7 @@ GNU bash + coreutils in a temp folder with the same files, gives the same stdout
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -36,10 +37,11 @@ def test_mirage_shell_matches_bash_on_the_corpus(capsys):
         return [await run_mirage(line, FILES) for line in corpus]
 
     mirage_results = asyncio.run(mirage_all())
+    with ThreadPoolExecutor(max_workers=4) as pool:      # bash runs are separate processes
+        bash_results = list(pool.map(lambda line: run_bash(line, FILES, tools), corpus))
     unexpected, fixed = [], []
     matched = 0
-    for line, (m_out, m_code) in zip(corpus, mirage_results):
-        b_out, b_code = run_bash(line, FILES, tools)
+    for line, (m_out, m_code), (b_out, b_code) in zip(corpus, mirage_results, bash_results):
         same = (m_out, m_code) == (b_out, b_code)
         matched += same
         if not same and line not in KNOWN:

@@ -43,6 +43,16 @@ def _parse(tokens: list[str]):
             return ("test", tok, tokens[pos - 1])
         if tok in ("-empty", "-print", "-delete", "-true", "-false", "-print0"):
             return ("test", tok, None)
+        if tok == "-exec":
+            argv = []
+            while pos < len(tokens) and tokens[pos] not in (";", "+"):
+                argv.append(tokens[pos])
+                pos += 1
+            if pos >= len(tokens) or not argv:
+                raise Usage("missing argument to '-exec'")
+            terminator = tokens[pos]
+            pos += 1
+            return ("exec", argv, terminator)
         raise Usage(f"unknown predicate '{tok}'")
 
     def and_():
@@ -73,9 +83,12 @@ def _parse(tokens: list[str]):
 def _has_action(expr) -> bool:
     if expr is None:
         return False
+    if expr[0] == "exec":
+        return True
     if expr[0] == "test":
         return expr[1] in ("-print", "-delete", "-print0")
-    return any(_has_action(e) for e in expr[1:] if isinstance(e, tuple))
+    return any(_has_action(e) for e in expr[1:] if isinstance(e, tuple) and e and
+               isinstance(e[0], str))
 
 
 async def run(inv) -> int:
@@ -103,6 +116,7 @@ async def run(inv) -> int:
     status = 0
     out: list[str] = []
     to_delete: list[str] = []
+    batch: list[str] = []
     for root in roots or ["."]:
         base = inv.path(root)
         try:
@@ -111,7 +125,7 @@ async def run(inv) -> int:
                     continue
                 shown = root + path[len(base):] if base != "/" else (
                     root.rstrip("/") + path if path != "/" else root)
-                ctx = {"out": out, "delete": to_delete, "path": path}
+                ctx = {"out": out, "delete": to_delete, "path": path, "batch": batch}
                 matched = await _eval(inv, expr, shown, path, st, ctx) if expr else True
                 if matched and printing:
                     out.append(shown)
@@ -123,6 +137,8 @@ async def run(inv) -> int:
             status = 1
     if out:
         await inv.out("\n".join(out) + "\n")
+    if batch:
+        status = max(status, await _exec(inv, _find_exec(expr, "+"), batch))
     for path in reversed(to_delete):
         try:
             await remove_tree(inv, path)
@@ -132,8 +148,42 @@ async def run(inv) -> int:
     return status
 
 
+def _find_exec(expr, terminator: str):
+    if expr is None:
+        return None
+    if expr[0] == "exec" and expr[2] == terminator:
+        return expr[1]
+    for e in expr[1:]:
+        if isinstance(e, tuple) and e and isinstance(e[0], str):
+            found = _find_exec(e, terminator)
+            if found:
+                return found
+    return None
+
+
+async def _exec(inv, argv: list[str], names: list[str]) -> int:
+    """-exec runs a workspace command ('{}' is the found path); never a host process."""
+    from mirage.workspace.shell.io import IO
+
+    if any(a == "{}" for a in argv):
+        out: list[str] = []
+        for a in argv:
+            out.extend(names if a == "{}" else [a])
+        command = out
+    else:
+        command = [a.replace("{}", names[0]) for a in argv] if len(names) == 1 else argv + names
+    io = IO(inv.stdin, inv.stdout, inv.stderr)
+    await inv.interp.tick()
+    return await inv.interp.run_argv(command, inv.state.copy(), io)
+
+
 async def _eval(inv, expr, shown: str, path: str, st, ctx) -> bool:
     kind = expr[0]
+    if kind == "exec":
+        if expr[2] == "+":
+            ctx["batch"].append(shown)
+            return True
+        return await _exec(inv, expr[1], [shown]) == 0
     if kind == "and":
         return await _eval(inv, expr[1], shown, path, st, ctx) and \
             await _eval(inv, expr[2], shown, path, st, ctx)

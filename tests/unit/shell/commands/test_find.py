@@ -16,3 +16,9 @@ def test_find_boolean_operators(sh):
 def test_find_missing_start_and_bad_predicate(sh):
     assert sh.run("find /nope").code == 1
     assert sh.run("find / -bogus").code == 2
+
+
+def test_find_exec_runs_workspace_commands(sh):
+    assert sh.run("find /log -name '*.log' -exec wc -l {} \\;").out == "3 /log/app.log\n"
+    assert sh.run("find / -maxdepth 1 -name '*.txt' -exec cat {} +").out == \
+        "hello\nworld\nfoo bar\n3\n1\n2\n"
