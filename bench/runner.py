@@ -35,8 +35,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", default="", help=f"comma list of groups to run ({', '.join(GROUPS)})")
     parser.add_argument("--skip", default="", help="comma list of groups to leave out")
-    parser.add_argument("--duration", type=float, default=None, help="seconds per measured wrk run (default 3)")
-    parser.add_argument("--rounds", type=int, default=None, help="alternating A/B rounds per scenario (default 3)")
+    parser.add_argument("--duration", type=float, default=None, help="seconds per measured wrk run (default 2)")
+    parser.add_argument("--rounds", type=int, default=None, help="alternating A/B rounds per scenario (default 5)")
     parser.add_argument("--connections", default=None, help="comma list of wrk connection counts (default 16,256)")
     parser.add_argument("--workspaces", default=None, help="comma list of workspace counts for scaling "
                                                            "(default 10,1000,10000)")
@@ -51,13 +51,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--profile-all", action="store_true",
                         help="py-spy every request path of the http group, whatever its ratio")
     parser.add_argument("--markdown", type=Path, default=None, help="also write the tables to this file")
+    parser.add_argument("--readme", action="store_true",
+                        help="also put the tables into bench/README.md (between its figures markers)")
     args = parser.parse_args(argv)
 
     def pick(value, quick, full):
         return value if value is not None else (quick if args.quick else full)
 
-    args.duration = pick(args.duration, 2.0, 3.0)
-    args.rounds = pick(args.rounds, 1, 3)
+    args.duration = pick(args.duration, 2.0, 2.0)
+    args.rounds = pick(args.rounds, 1, 5)
     args.connections = [int(x) for x in pick(args.connections, "16", "16,256").split(",") if x]
     args.workspaces = [int(x) for x in pick(args.workspaces, "10,1000,2000", "10,1000,10000").split(",") if x]
     args.grep_files = pick(args.grep_files, 1000, 10000)
@@ -90,6 +92,23 @@ def machine_description(pinned: bool) -> str:
     return (f"{os.cpu_count()} × {cpu}, {mem_gib:.0f} GiB RAM, Linux {platform.release()}, "
             f"Python {platform.python_version()}, Sanic {sanic}, {wrk[0].strip() if wrk else 'wrk ?'}; "
             f"{pin}; machine shared with other engineers' test runs")
+
+
+README = Path(__file__).resolve().parent / "README.md"
+START, END = "<!-- figures:start -->", "<!-- figures:end -->"
+
+
+def update_readme(markdown: str) -> None:
+    text = README.read_text()
+    if START not in text or END not in text:
+        print(f"bench: {README} has no figures markers; not updated", file=sys.stderr)
+        return
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    # the tables' own headings go one level below the README's section heading
+    body = markdown.replace("\n### ", "\n#### ")
+    README.write_text(f"{head}{START}\n{body.strip()}\n{END}{tail}")
+    print(f"bench: figures written into {README}")
 
 
 def run_group(ctx: Context, group: str) -> None:
@@ -150,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
                     for t in ctx.tables]}, indent=2))
     if args.markdown:
         args.markdown.write_text(markdown)
+    if args.readme:
+        update_readme(markdown)
     print("\n" + markdown)
     print(f"bench: tables written to {run_dir / 'tables.md'}")
     return 0
