@@ -19,6 +19,7 @@ from mirage.workspace.shell.state import ShellState
 from mirage.workspace.vfs.base import VfsError
 
 Seg = tuple[str, bool]
+BIG_VALUE = 1 << 16          # longer substitution results are split in slices
 
 WORD_TYPES = frozenset({
     "word", "string", "raw_string", "ansi_c_string", "concatenation", "simple_expansion",
@@ -205,7 +206,10 @@ class ExpansionMixin:
             self._add_value(value, fields, quoted, no_split)
         elif kind == "command_substitution":
             value = await self.command_substitution(node, state)
-            self._add_value(value, fields, quoted, no_split)
+            if len(value) > BIG_VALUE and not (quoted or no_split):
+                await self._add_split_big(value, fields)
+            else:
+                self._add_value(value, fields, quoted, no_split)
         elif kind == "arithmetic_expansion":
             value = str(await self.arith_node(node, state, 3, 2))
             self._add_value(value, fields, quoted, no_split)
@@ -213,6 +217,18 @@ class ExpansionMixin:
             fields.add(text_of(node), quoted)
         else:
             raise CommandError(f"unsupported word: {kind}", 2)
+
+    async def _add_split_big(self, value: str, fields: Fields) -> None:
+        """Split a long unquoted result in slices, yielding between them."""
+        step = 1 << 14
+        start = 0
+        while start < len(value):
+            end = min(len(value), start + step)
+            while end < len(value) and value[end - 1] not in " \t\n":
+                end += 1
+            fields.add_split(value[start:end])
+            start = end
+            await self.tick()
 
     def _add_value(self, value: str, fields: Fields, quoted: bool, no_split: bool) -> None:
         if quoted or no_split:
