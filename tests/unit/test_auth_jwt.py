@@ -598,7 +598,7 @@ def test_jwt_mode_app_gives_the_sub_as_the_request_account(tmp_path, keys):
     assert ok.status == 200 and ok.json == {"account": "bob", "mode": "jwt"}
     assert bad.status == 401
     assert bad.headers["www-authenticate"] == 'Bearer realm="mirage", error="invalid_token"'
-    assert bad.json == {"error": "unauthorized", "detail": "invalid token"}
+    assert bad.json == {"error": "unauthorized", "detail": "invalid token", "auth_mode": "jwt"}
 
 
 def test_key_problem_from_the_config_file_names_the_file_and_line(tmp_path, keys):
