@@ -264,9 +264,9 @@ class ExpansionMixin:
             s = m.group(1)
             if s[0] in _ANSI:
                 return _ANSI[s[0]]
-            if s[0] == "x":
+            if s[0] == "x" and len(s) > 1:
                 return byte_char(int(s[1:], 16))
-            if s[0] in "uU":
+            if s[0] in "uU" and len(s) > 1:
                 return chr(int(s[1:], 16))
             if s[0] in "01234567":
                 return byte_char(int(s, 8))

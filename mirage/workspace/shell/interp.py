@@ -5,6 +5,7 @@ pipes; nothing here starts a host process or opens a host path."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 
 from mirage.workspace.shell import arith, parser
@@ -29,6 +30,8 @@ _SKIP = frozenset({";", ";;", "\n", "&", "comment", "(", ")", "{", "}", "do", "d
                    "function", "((", "))", "!"})
 _REDIRECTS = frozenset({"file_redirect", "heredoc_redirect", "herestring_redirect"})
 _MAX_DEPTH = 200
+_CONTROL = (ExitSignal, ReturnSignal, LoopSignal, LineAborted, PipeClosed, ShellSyntaxError)
+log = logging.getLogger("mirage.shell")
 
 
 class Interpreter(ExpansionMixin):
@@ -590,6 +593,14 @@ class Interpreter(ExpansionMixin):
         except VfsError as exc:
             await inv.error(f"{exc.path}: {exc.detail}")
             return 1
+        except _CONTROL:
+            raise
+        except (ValueError, TypeError, IndexError, KeyError, ArithmeticError, UnicodeError,
+                RecursionError, re.error) as exc:
+            # a command choked on its arguments: report it, never take the line (or a 500) down
+            log.warning("shell command failed name=%s error=%s", name, type(exc).__name__)
+            await inv.error(f"invalid arguments ({type(exc).__name__}: {exc})")
+            return 2
 
     # ------------------------------------------------------------ redirections
     @property

@@ -8,6 +8,7 @@ session's cwd and exported variables across lines.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 
 from mirage.workspace.shell.errors import (
@@ -18,6 +19,8 @@ from mirage.workspace.shell.io import IO
 from mirage.workspace.shell.state import ShellState, normalize
 from mirage.workspace.shell.streams import BytesIn, Capture, OutputBudget
 from mirage.workspace.shell.ticker import Ticker
+
+log = logging.getLogger("mirage.shell")
 
 FILE_WRITE_FACTOR = 16        # a line may write this many times its output cap into files
 
@@ -92,6 +95,10 @@ async def run_line(fs, command: str, *, session=None, cwd: str | None = None,
     except RecursionError:
         stderr.data += b"mirage: maximum nesting depth exceeded\n"
         status = 1
+    except (ValueError, TypeError, IndexError, KeyError, ArithmeticError, UnicodeError) as exc:
+        log.warning("shell line failed error=%s", type(exc).__name__, exc_info=exc)
+        stderr.data += f"mirage: internal error ({type(exc).__name__}); the line was stopped\n".encode()
+        status = 70
     await fs.commit()
     if session is not None:
         if cwd is None or state.cwd != start_cwd:
