@@ -657,7 +657,10 @@ class Interpreter(ExpansionMixin):
         if op in ("<", "<&"):
             return self._set_fd(io, fd, await self._open_in(target, state))
         append = op in (">>", "&>>")
-        stream = await self._open_out(target, state, append, opened)
+        if target in ("/dev/stdout", "/dev/stderr"):     # the current fd 1 / 2, as in bash
+            stream = io.stdout if target == "/dev/stdout" else io.stderr
+        else:
+            stream = await self._open_out(target, state, append, opened)
         if op in ("&>", "&>>") or (op == ">&" and fd_node is None):
             return io.with_(stdout=stream, stderr=stream)
         return self._set_fd(io, fd, stream)

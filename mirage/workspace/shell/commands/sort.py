@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from functools import cmp_to_key
-
 from mirage.workspace.shell.commands._base import Usage, parse_flags, split_lines
 
 NAMES = ("sort",)
@@ -100,24 +98,21 @@ def _extract(line: bytes, key: _Key, sep: bytes | None) -> bytes:
     return line[start:end] if end > start else b""
 
 
-def _compare_with(flags: str, a: bytes, b: bytes) -> int:
-    if "f" in flags:
-        a, b = a.upper(), b.upper()
+def _key_value(flags: str, a: bytes):
+    """A sortable value for one key under its flags (C-locale byte order for text)."""
+    if "n" in flags or "g" in flags:
+        return _num(a)
+    if "h" in flags:
+        return _human(a)
+    if "V" in flags:
+        return _version_key(a)
+    if "b" in flags:
+        a = a.lstrip(b" \t")
     if "d" in flags:
         a = bytes(c for c in a if chr(c).isalnum() or c in b" \t")
-        b = bytes(c for c in b if chr(c).isalnum() or c in b" \t")
-    if "n" in flags or "g" in flags:
-        x, y = _num(a), _num(b)
-        return (x > y) - (x < y)
-    if "h" in flags:
-        x, y = _human(a), _human(b)
-        return (x > y) - (x < y)
-    if "V" in flags:
-        x, y = _version_key(a), _version_key(b)
-        return (x > y) - (x < y)
-    if "b" in flags:
-        a, b = a.lstrip(b" \t"), b.lstrip(b" \t")
-    return (a > b) - (a < b)
+    if "f" in flags:
+        a = a.upper()
+    return a
 
 
 async def run(inv) -> int:
@@ -139,29 +134,39 @@ async def run(inv) -> int:
         lines.extend(split_lines(data))
     reverse = bool(opts.get("r"))
     last_resort = not opts.get("s") and not opts.get("u")
+    order = list(range(len(lines)))
+    columns: list[list] = []
 
-    def compare(a: bytes, b: bytes) -> int:
-        for key in keys:
-            c = _compare_with(key.flags, _extract(a, key, sep_b), _extract(b, key, sep_b))
-            if c:
-                return -c if "r" in key.flags else c
-        if not keys:
-            c = _compare_with(global_flags, a, b)
-            if c:
-                return -c if reverse else c
-        if last_resort and (keys or global_flags.strip("r")):
-            c = (a > b) - (a < b)
-            return -c if reverse else c
-        return 0
+    async def values(flags: str, key: _Key | None) -> list:
+        out = []
+        for i, line in enumerate(lines):
+            if i & 4095 == 0:
+                await inv.tick()
+            out.append(_key_value(flags, _extract(line, key, sep_b) if key else line))
+        return out
 
-    await inv.tick()
-    lines.sort(key=cmp_to_key(compare))
+    # stable sorts from the least to the most significant key (each with its own -r)
+    if last_resort and (keys or global_flags.replace("r", "")):
+        order.sort(key=lines.__getitem__, reverse=reverse)
+        await inv.tick()
+    if keys:
+        for key in reversed(keys):
+            column = await values(key.flags, key)
+            columns.insert(0, column)
+            order.sort(key=column.__getitem__, reverse="r" in key.flags)
+            await inv.tick()
+    else:
+        column = await values(global_flags, None)
+        columns.append(column)
+        order.sort(key=column.__getitem__, reverse=reverse)
+        await inv.tick()
     if opts.get("u"):
-        unique: list[bytes] = []
-        for line in lines:
-            if not unique or compare(unique[-1], line) != 0:
-                unique.append(line)
-        lines = unique
+        unique: list[int] = []
+        for i in order:
+            if not unique or any(c[unique[-1]] != c[i] for c in columns):
+                unique.append(i)
+        order = unique
+    lines = [lines[i] for i in order]
     data = b"".join(line + b"\n" for line in lines)
     if "o" in opts:
         await inv.fs.write(inv.path(opts["o"]), data)
