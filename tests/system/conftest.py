@@ -20,7 +20,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 import debian_root  # noqa: E402
-from nspawn import BootedContainer  # noqa: E402
+from nspawn import BootedContainer, die_with_parent  # noqa: E402
 
 SWITCH = "RUN_SYSTEM_TESTS"
 REPO = Path(__file__).resolve().parents[2]
@@ -94,7 +94,7 @@ class PackageBuild:
         self.process = subprocess.Popen(
             [str(REPO / "packaging" / "build"), "--out", str(out), "--release", str(release),
              "--formats", formats],
-            stdout=subprocess.PIPE, stderr=self.log, text=True)
+            stdout=subprocess.PIPE, stderr=self.log, text=True, preexec_fn=die_with_parent)
         self._built: dict[str, Path] | None = None
 
     def result(self) -> dict[str, Path]:
@@ -120,9 +120,32 @@ class PackageBuild:
         self.log.close()
 
 
+class PrebuiltPackages:
+    """SYSTEM_TEST_PACKAGES=DIR (a debugging aid): use DIR/dist1 and DIR/dist2 as built
+    by packaging/build --release 1 / --release 2 instead of building."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def result(self) -> dict[str, Path]:
+        found = {p.suffix.lstrip("."): p for p in sorted(self.folder.glob("mirage*"))}
+        if set(found) != {"deb", "rpm"}:
+            pytest.fail(f"SYSTEM_TEST_PACKAGES: no .deb and .rpm in {self.folder}", pytrace=False)
+        return found
+
+    def stop(self) -> None:
+        pass
+
+
 @pytest.fixture(scope="session")
 def builds(workdir):
-    started = {release: PackageBuild(workdir / f"dist{release}", release) for release in (1, 2)}
+    prebuilt = os.environ.get("SYSTEM_TEST_PACKAGES")
+    if prebuilt:
+        started = {release: PrebuiltPackages(Path(prebuilt) / f"dist{release}")
+                   for release in (1, 2)}
+    else:
+        started = {release: PackageBuild(workdir / f"dist{release}", release)
+                   for release in (1, 2)}
     yield started
     for build in started.values():
         build.stop()

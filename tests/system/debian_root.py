@@ -20,9 +20,10 @@ SUITE = "bookworm"
 VARIANT = "minbase"
 # systemd + dbus to boot; curl to talk to the daemon; python3 (3.11) for the package's
 # venv; python3-jwt so the distro's older pyjwt sits in dist-packages, where the
-# package's private venv must not see it.
+# package's private venv must not see it; procps (/bin/kill, the unit's ExecReload) is
+# a dependency of the package that minbase lacks, and the container has no network.
 INCLUDE = ("systemd", "systemd-sysv", "dbus", "curl", "ca-certificates", "python3",
-           "python3-jwt")
+           "python3-jwt", "procps")
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 DEFAULT_CACHE = Path("/var/cache/mirage-ci")
 

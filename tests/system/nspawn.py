@@ -26,6 +26,15 @@ CLEAN_ENV = {
 }
 
 
+def die_with_parent() -> None:
+    """preexec_fn: SIGTERM this child when the test process dies, however it dies, so a
+    killed test run never leaves a container (or a build) running."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class ContainerError(AssertionError):
     """A command inside the container failed; carries its output."""
 
@@ -55,7 +64,7 @@ class BootedContainer:
             ["systemd-nspawn", "-b", "--register=no", "--keep-unit", "--private-network",
              "--console=read-only", "--quiet", "-D", str(self.root)],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            env=CLEAN_ENV, start_new_session=True)
+            env=CLEAN_ENV, start_new_session=True, preexec_fn=die_with_parent)
         log.close()
         deadline = started + timeout
         self.leader = self._wait_for_leader(deadline)

@@ -164,9 +164,9 @@ def test_watchdog_keeps_the_daemon_alive_past_watchdogsec(installed):
     assert c.show("mirage.service", "WatchdogUSec")["WatchdogUSec"] == "30s"   # as shipped
     # Prove the pings with a short runtime watchdog: without them systemd would kill the
     # daemon after 2 s (Restart=on-failure would then show a new MainPID and NRestarts=1).
-    dropin = c.root / "run" / "systemd" / "system" / "mirage.service.d"
-    dropin.mkdir(parents=True, exist_ok=True)
-    (dropin / "50-test-watchdog.conf").write_text("[Service]\nWatchdogSec=2\n")
+    dropin = "/run/systemd/system/mirage.service.d"        # /run is the container's tmpfs
+    c.run(["mkdir", "-p", dropin])
+    c.write_file(f"{dropin}/50-test-watchdog.conf", "[Service]\nWatchdogSec=2\n")
     try:
         c.run(["systemctl", "daemon-reload"])
         c.run(["systemctl", "restart", "mirage.service"])
@@ -178,7 +178,7 @@ def test_watchdog_keeps_the_daemon_alive_past_watchdogsec(installed):
         assert (main_pid(c), c.show("mirage.service", "NRestarts")["NRestarts"]) == (pid, restarts)
         assert "watchdog timeout" not in journal(c, "-u", "mirage", "--since", since).lower()
     finally:
-        shutil.rmtree(dropin)
+        c.run(["rm", "-rf", dropin])
         c.run(["systemctl", "daemon-reload"])
         c.run(["systemctl", "restart", "mirage.service"])
 
@@ -300,6 +300,8 @@ def test_remove_stops_everything_but_keeps_config_and_state(installed):
     c.run(["apt-get", "remove", "-y", "mirage"], timeout=300)
     assert c.is_active("mirage.service") != "active"
     assert c.is_active("mirage.socket") != "active"
+    # debhelper's convention: masked until reinstalled (which restores the admin's choice)
+    assert c.run(["systemctl", "is-enabled", "mirage.socket"], check=False).stdout.strip() == "masked"
     assert c.http("GET", "/v1/health", timeout=5).status == 0          # nothing listens
     assert c.run(["test", "-e", "/usr/lib/mirage"], check=False).returncode != 0
     assert c.run(["test", "-e", "/usr/lib/systemd/system/mirage.socket"], check=False).returncode != 0
