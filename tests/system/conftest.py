@@ -24,7 +24,7 @@ from nspawn import BootedContainer, die_with_parent  # noqa: E402
 
 SWITCH = "RUN_SYSTEM_TESTS"
 REPO = Path(__file__).resolve().parents[2]
-TOOLS = ("systemd-nspawn", "debootstrap", "nsenter", "rpm", "unshare", "tar", "dpkg-deb")
+TOOLS = ("systemd-nspawn", "debootstrap", "nsenter", "rpm", "unshare", "tar", "chroot", "dash")
 
 FIGURES: dict[str, str] = {}
 STARTED: list[float] = []
