@@ -14,4 +14,7 @@ KNOWN: dict[str, str] = {
     "echo 'not json' | jq . 2>/dev/null; echo $?": "the reference jq here is 1.6, which exits 4 on "
                                                    "invalid JSON; jq 1.7+ (the library Mirage uses) "
                                                    "exits 2.",
+    "awk 'BEGIN { print length(\"héllo\") }'": "Mirage's awk works on UTF-8 characters (5); the "
+                                               "reference runs with LC_ALL=C, where gawk counts "
+                                               "bytes (6).",
 }

@@ -595,8 +595,8 @@ class Interpreter(ExpansionMixin):
             return 1
         except _CONTROL:
             raise
-        except (ValueError, TypeError, IndexError, KeyError, ArithmeticError, UnicodeError,
-                RecursionError, re.error) as exc:
+        except (ValueError, TypeError, IndexError, KeyError, AttributeError, ArithmeticError,
+                UnicodeError, RecursionError, re.error) as exc:
             # a command choked on its arguments: report it, never take the line (or a 500) down
             log.warning("shell command failed name=%s error=%s", name, type(exc).__name__)
             await inv.error(f"invalid arguments ({type(exc).__name__}: {exc})")

@@ -95,7 +95,8 @@ async def run_line(fs, command: str, *, session=None, cwd: str | None = None,
     except RecursionError:
         stderr.data += b"mirage: maximum nesting depth exceeded\n"
         status = 1
-    except (ValueError, TypeError, IndexError, KeyError, ArithmeticError, UnicodeError) as exc:
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError, ArithmeticError,
+            UnicodeError) as exc:
         log.warning("shell line failed error=%s", type(exc).__name__, exc_info=exc)
         stderr.data += f"mirage: internal error ({type(exc).__name__}); the line was stopped\n".encode()
         status = 70

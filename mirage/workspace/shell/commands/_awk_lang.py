@@ -528,7 +528,11 @@ class Parser:
                     return ("field", ("preinc", op, self.primary()))
                 return ("field", self.primary())
             if text == "(":
-                first = self.expr()
+                saved_gt, self.no_gt = self.no_gt, False      # '>' compares inside parentheses
+                try:
+                    first = self.expr()
+                finally:
+                    self.no_gt = saved_gt
                 if self.at(","):
                     items = [first]
                     while self.at(","):

@@ -54,7 +54,7 @@ def to_num(value) -> float:
 
 
 def fmt_num(value: float, fmt: str = "%.6g") -> str:
-    if value == int(value) and abs(value) < 1e16:
+    if math.isfinite(value) and value == int(value):
         return str(int(value))
     if math.isnan(value):
         return "nan" if math.copysign(1, value) > 0 else "-nan"
@@ -116,6 +116,8 @@ class Runtime:
             return text.split()
         if text == "":
             return []
+        if fs == "":
+            return list(text)
         if len(fs) == 1 and fs != "\\":
             if fs == "\t" or not fs.isalnum() and fs not in ".[]()*+?^$|{}":
                 return text.split(fs)
@@ -478,7 +480,10 @@ class Runtime:
                 end = start_r + (math.floor(length + 0.5))
             else:
                 end = len(s) + 1
-            lo = max(start_r, 1)
+            if start_r < 1:           # gawk: a start before 1 counts as 1, the length stays
+                end += 1 - start_r
+                start_r = 1
+            lo = start_r
             hi = min(end, len(s) + 1)
             return s[lo - 1:hi - 1] if hi > lo else ""
         if name == "index":

@@ -30,7 +30,7 @@ def selected(index: int, ranges) -> bool:
 
 
 async def run(inv) -> int:
-    opts, files = parse_flags(inv.args, "sn", with_value="fcbd", long={
+    opts, files = parse_flags(inv.args, "sn", with_value="fcbdO", long={
         "fields": "f", "characters": "c", "bytes": "b", "delimiter": "d",
         "only-delimited": "s", "complement": "C", "output-delimiter": "O"})
     mode = next((m for m in "fcb" if m in opts), None)

@@ -29,6 +29,7 @@ class Cmd:
         self.block_end = None
         self.range_active = False
         self.range_end_line = None
+        self.zero_done = False
 
 
 class Script:
@@ -365,6 +366,14 @@ class Runner:
                 result = True
             if end:
                 cmd.range_active = False
+        elif cmd.addr1 == ("line", 0) and cmd.addr2[0] == "re":
+            # GNU '0,/re/': the range is open before line 1, so /re/ may end it on line 1
+            if cmd.zero_done:
+                result = False
+            else:
+                result = True
+                if self._match_addr(cmd.addr2, line_no, is_last, space):
+                    cmd.zero_done = True
         else:
             result = self._match_addr(cmd.addr1, line_no, is_last, space)
             if result:
@@ -648,6 +657,7 @@ async def run(inv) -> int:
                 continue
             for cmd in script.cmds:
                 cmd.range_active = False
+                cmd.zero_done = False
             runner = Runner(inv, script, quiet)
             try:
                 await runner.run(_lines(data), data.endswith("\n") or not data)
