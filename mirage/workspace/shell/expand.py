@@ -14,7 +14,7 @@ import re
 from mirage.workspace.shell import arith
 from mirage.workspace.shell.commands._base import byte_char
 from mirage.workspace.shell.errors import CommandError
-from mirage.workspace.shell.patterns import escape_glob, glob_match, compile_glob, has_glob, unescape_glob
+from mirage.workspace.shell.patterns import compile_glob, escape_glob, has_glob, unescape_glob
 from mirage.workspace.shell.state import ShellState
 from mirage.workspace.vfs.base import VfsError
 
@@ -85,12 +85,10 @@ class Fields:
                 self.brk()
             return
         ws_re = f"[{re.escape(ws)}]" if ws else None
-        parts = [ws_re + "*" if ws_re else "", ""]
         if other:
             sep = f"(?:{ws_re}*[{re.escape(other)}]{ws_re}*|{ws_re}+)" if ws_re else f"[{re.escape(other)}]"
         else:
             sep = f"{ws_re}+"
-        del parts
         lead = bool(ws) and text[0] in ws
         trail = bool(ws) and text[-1] in ws
         body = text.strip(ws) if ws else text
@@ -177,9 +175,9 @@ class ExpansionMixin:
             if quoted:
                 fields.add(text, True)
                 return
-            if kind == "word" and text.startswith("~") and node.parent is not None \
-                    and node.parent.type != "concatenation" or (
-                    kind == "word" and text.startswith("~") and node.prev_sibling is None):
+            at_word_start = node.parent is None or node.parent.type != "concatenation" \
+                or node.prev_sibling is None
+            if kind == "word" and text.startswith("~") and at_word_start:
                 m = re.match(r"~([^/]*)", text)
                 if m and m.group(1) == "":
                     fields.add(state.get("HOME") or "/", True)
@@ -377,14 +375,12 @@ class ExpansionMixin:
             text = '"' + text.replace('"', '\\"') + '"' if '"' not in text else text
         nodes = self._reparse_words(text)
         segs: list[Seg] = []
-        base = nodes[0].start_byte if nodes else 0
         prev_end = None
         for node in nodes:
             if prev_end is not None and node.start_byte > prev_end:
                 segs.append((" ", True))
             segs.extend(await self.expand_segments(node, state, quoted=False))
             prev_end = node.end_byte
-        del base
         return segs
 
     async def _parameter_value(self, inner: str, state, fields, quoted, no_split) -> str | None:
@@ -711,7 +707,3 @@ def _brace_options(inner: str) -> list[str] | None:
         i += 1
     parts.append("".join(cur))
     return parts if len(parts) > 1 else None
-
-
-def glob_matches(pattern: str, text: str) -> bool:
-    return glob_match(pattern, text)

@@ -420,8 +420,6 @@ class Interpreter(ExpansionMixin):
             return await self._dbl_test(inner[0], state)
         if kind == "unary_expression":
             op_node = node.child_by_field_name("operator") or node.children[0]
-            operand = [c for c in node.children if c is not op_node and c.is_named or
-                       (c is not op_node and c.type not in ("!",))]
             operand = [c for c in node.children if c.id != op_node.id]
             op = text_of(op_node)
             if op == "!":
@@ -486,7 +484,7 @@ class Interpreter(ExpansionMixin):
     async def command_substitution(self, node, state) -> str:
         capture = Capture(self.budget)
         sub = state.copy()
-        io = IO(BytesIn(b""), capture, self._stderr_for_subst)
+        io = IO(BytesIn(b""), capture, self._line_stderr)
         body = [c for c in node.children if c.is_named]
         try:
             status = await self.run_statements(body, sub, io)
@@ -603,10 +601,6 @@ class Interpreter(ExpansionMixin):
             return 2
 
     # ------------------------------------------------------------ redirections
-    @property
-    def _stderr_for_subst(self):
-        return self._line_stderr
-
     async def with_redirects(self, redirects, state, io: IO, run) -> int:
         opened: list = []
         try:

@@ -91,8 +91,7 @@ async def run(inv) -> int:
         try:
             data = await inv.read_file(name)
         except VfsError as exc:
-            verb = "cannot open" if inv.name == "head" else "cannot open"
-            await inv.error(f"{verb} '{exc.path}' for reading: {exc.detail}")
+            await inv.error(f"cannot open '{exc.path}' for reading: {exc.detail}")
             status = 1
             continue
         if inv.name == "head":

@@ -36,7 +36,6 @@ async def run(inv) -> int:
     raw = compact = null_input = slurp = exit_status = join = sort_keys = tab = raw_input = False
     indent = 2
     named: dict[str, object] = {}
-    positional: list[str] = []
     operands: list[str] = []
     while args:
         a = args.pop(0)
@@ -56,7 +55,7 @@ async def run(inv) -> int:
                 try:
                     named[name] = json.loads(value)
                 except ValueError:
-                    raise Usage(f"invalid JSON text passed to --argjson") from None
+                    raise Usage("invalid JSON text passed to --argjson") from None
             continue
         if a == "--indent":
             indent = int(args.pop(0))

@@ -67,7 +67,7 @@ class Script:
                 if nxt == delim and delim not in "&":
                     out.append(nxt if delim not in ".*[]^$" else "\\" + nxt)
                 elif nxt == "n":
-                    out.append("\n" if False else "\\n")
+                    out.append("\\n")             # kept escaped: the regex translator maps it
                 else:
                     out.append(c + nxt)
                 self.i += 2
@@ -96,7 +96,7 @@ class Script:
                 raise SedError("unterminated address regex")
             out.append(c)
             self.i += 1
-        raise SedError(f"unterminated `s' command" if delim else "unterminated")
+        raise SedError("unterminated `s' command" if delim else "unterminated")
 
     def _address(self):
         c = self._peek()
@@ -261,7 +261,7 @@ class Script:
             elif self._peek() == "}" or self._peek() == "" or self._peek() == "#":
                 pass
             elif name not in "{}:btTaicrRwW":
-                raise SedError(f"extra characters after command")
+                raise SedError("extra characters after command")
         if stack:
             raise SedError("unmatched `{'")
 
@@ -454,7 +454,6 @@ class Runner:
                     self._flush_appends(append_queue)
                     if idx >= n:
                         deleted = True
-                        self.quit_status = self.quit_status
                         break
                     space = lines[idx]
                     idx += 1
@@ -518,26 +517,19 @@ class Runner:
                 elif name in "wW":
                     self.wfiles.setdefault(cmd.arg, []).append(space + "\n")
             if restart:
-                lines.insert(idx, space)
+                lines.insert(idx, space)        # D: restart the cycle with what is left
                 n += 1
-                idx_restart = True
-                del idx_restart
                 self._flush_appends(append_queue)
                 continue
             if not deleted and not self.quiet:
                 self.out.append(space + "\n")
             self._flush_appends(append_queue)
-            if len(self.out) > 512:
-                await self._flush()
         if self.out and not trailing_newline and self.out[-1].endswith("\n"):
             self.out[-1] = self.out[-1][:-1]
 
     def _flush_appends(self, queue: list[str]) -> None:
         self.out.extend(queue)
         queue.clear()
-
-    async def _flush(self) -> None:
-        pass
 
 
 def _escape_l(text: str) -> str:

@@ -73,6 +73,4 @@ async def run(inv) -> int:
         out = [x.zfill(w) for x in out]
     if out:
         await inv.out(sep.join(out) + "\n")
-    elif k:
-        pass
     return 0

@@ -113,16 +113,7 @@ async def _du(inv) -> int:
                 total += sum(v for k, v in totals.items() if k.startswith(prefix)
                              and "/" not in k[len(prefix):])
             totals[path] = total
-        lines = []
-        for path, depth, is_dir in order:
-            if max_depth is not None and depth > max_depth:
-                continue
-            if not is_dir and not opts.get("a") and depth > 0:
-                continue
-            shown = name + path[len(base):] if base != "/" else name.rstrip("/") + path
-            lines.append(f"{show(totals[path])}\t{shown if path != base else name}")
-        lines.reverse()
-        ordered = _post_order(lines, order, base, name, totals, show, max_depth, opts)
+        ordered = _post_order(order, base, name, totals, show, max_depth, opts)
         await inv.out("".join(line + "\n" for line in ordered))
         grand += totals[base]
     if opts.get("c"):
@@ -130,7 +121,7 @@ async def _du(inv) -> int:
     return status
 
 
-def _post_order(lines, order, base, name, totals, show, max_depth, opts):
+def _post_order(order, base, name, totals, show, max_depth, opts):
     """du prints children before their parent (post-order)."""
     children: dict[str, list[str]] = {}
     info = {p: (d, is_dir) for p, d, is_dir in order}

@@ -24,8 +24,7 @@ def expand_set(spec: str) -> bytes:
     data = spec.encode("utf-8", "surrogateescape")
     out = bytearray()
     i = 0
-    chars: list[int] = []
-    # first decode escapes into a list of (byte, literal) then handle ranges/classes
+    # first decode escapes into tokens, then expand ranges, classes and [c*n] repeats
     tokens: list[tuple[str, object]] = []
     while i < len(data):
         if data[i:i + 2] == b"[:":
@@ -69,7 +68,6 @@ def expand_set(spec: str) -> bytes:
         else:
             out.append(value)
         j += 1
-    del chars
     return bytes(out)
 
 
