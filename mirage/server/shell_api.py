@@ -36,6 +36,7 @@ from mirage.workspace.shell.state import normalize
 bp = Blueprint("shell")
 
 MAX_WAIT_SECONDS = 3600.0
+MAX_RUNNING_JOBS = 64          # per account; each job is bounded by the line's time limit
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -147,6 +148,9 @@ async def shell(request: Request, workspace_id: str) -> HTTPResponse:
         return await run_line(ws.fs, command, session=session, cwd=cwd, limits=limits)
 
     if background:
+        if jobs_of(request).running(account) >= MAX_RUNNING_JOBS:
+            raise ApiError(429, "too_many_jobs",
+                           f"{MAX_RUNNING_JOBS} background jobs are already running for this account")
         job = jobs_of(request).submit(account, ws.id, command, session.id, run)
         _cancel_jobs_on_close(request, ws)
         return json_response({"job_id": job.id, "workspace_id": ws.id,

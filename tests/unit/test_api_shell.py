@@ -321,3 +321,15 @@ def test_client_disconnect_cancels_the_foreground_line(api):
     api.shell("w", "sleep 0.3")
     second = api.call("post", "/v1/workspaces/w/vfs/stat", body={"path": "/busy"})[1]["stat"]["size"]
     assert first > 0 and first == second
+
+
+def test_running_background_jobs_are_capped_per_account(api, monkeypatch):
+    from mirage.server import shell_api
+    monkeypatch.setattr(shell_api, "MAX_RUNNING_JOBS", 2)
+    ids = [api.shell("w", "sleep 5", query="?background=true")[1]["job_id"] for _ in range(2)]
+    status, body = api.shell("w", "sleep 5", query="?background=true")
+    assert status == 429 and body["error"] == "too_many_jobs"
+    assert api.call("post", "/v1/workspaces", who="bob", body={"config": {}, "id": "bw"})[0] == 201
+    assert api.shell("bw", "true", who="bob", query="?background=true")[0] == 202
+    for job_id in ids:
+        api.call("delete", f"/v1/jobs/{job_id}")

@@ -132,6 +132,9 @@ class JobManager:
         for job in [j for j in self._jobs.values() if j.workspace_id == workspace_id]:
             await self.cancel(job)
 
+    def running(self, account: str) -> int:
+        return sum(1 for j in self._jobs.values() if j.account == account and not j.done)
+
     def busy(self) -> bool:
         return any(not j.done for j in self._jobs.values())
 

@@ -104,3 +104,14 @@ def test_no_line_of_the_corpus_starts_a_process_or_opens_a_host_file(monkeypatch
     for line in lines:
         shell.run(line)
     assert calls == []
+
+
+def test_read_only_workspace_refuses_every_write_with_a_message():
+    shell = Shell(files={})
+    asyncio.run(shell.fs.write("/f", b"data\n"))
+    ro = Shell(files={}, fs=WorkspaceFS(dict(shell.fs.mounts), read_only=True))
+    for line in ("echo x > /f", "echo x >> /new", "rm /f", "mkdir /d", "touch /t", "cp /f /g",
+                 "mv /f /g", "sed -i s/d/D/ /f", "tee /t < /f"):
+        r = ro.run(line)
+        assert r.code != 0 and "read-only" in r.err.lower(), line
+    assert ro.run("cat /f").out == "data\n"

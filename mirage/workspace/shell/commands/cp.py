@@ -68,13 +68,12 @@ async def run(inv) -> int:
             if opts.get("v"):
                 await inv.out(f"'{src}' -> '{target}'\n")
         except VfsError as exc:
-            shown = src if exc.code == errno.ENOENT and not await _exists(inv, src_path) else dest
-            verb = "cannot stat" if inv.name == "cp" and shown == src else \
-                "cannot stat" if shown == src else f"cannot {'create regular file' if inv.name == 'cp' else 'move'}"
-            if inv.name == "mv" and shown == dest:
+            if exc.code == errno.ENOENT and not await _exists(inv, src_path):
+                await inv.error(f"cannot stat '{src}': {exc.detail}")
+            elif inv.name == "mv":
                 await inv.error(f"cannot move '{src}' to '{dest}': {exc.detail}")
             else:
-                await inv.error(f"{verb} '{shown}': {exc.detail}")
+                await inv.error(f"cannot create regular file '{dest}': {exc.detail}")
             status = 1
     return status
 
