@@ -40,6 +40,13 @@ class LineResult:
         }
 
 
+async def _is_dir(fs, path: str) -> bool:
+    try:
+        return (await fs.stat(path)).is_dir
+    except OSError:
+        return False
+
+
 @dataclass(frozen=True)
 class Limits:
     timeout_seconds: float = 60.0
@@ -70,6 +77,14 @@ async def run_line(fs, command: str, *, session=None, cwd: str | None = None,
     interp = Interpreter(fs, ticker, budget, OutputBudget(limits.output_limit_bytes * FILE_WRITE_FACTOR))
     interp._line_stdout, interp._line_stderr = stdout, stderr
     io = IO(BytesIn(b""), stdout, stderr)
+    if not await _is_dir(fs, state.cwd):
+        if cwd is not None:
+            return LineResult(1, b"", f"mirage: cwd {state.cwd}: no such directory in the "
+                                      f"workspace\n".encode("utf-8", "surrogateescape"))
+        stderr.data += (f"mirage: warning: the session's directory {state.cwd} no longer exists; "
+                        f"starting in /\n").encode("utf-8", "surrogateescape")
+        state.cwd = start_cwd = "/"
+        state.vars["PWD"] = "/"
     try:
         async with asyncio.timeout(limits.timeout_seconds):
             status = await interp.run_source(command, state, io)

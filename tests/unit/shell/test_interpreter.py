@@ -143,3 +143,17 @@ def test_double_bracket_tests(sh):
 def test_arithmetic_errors_are_reported_not_raised(sh):
     r = sh.run("echo $((1/0)); echo next")
     assert "division by 0" in r.err and r.out == "next\n"
+
+
+def test_a_missing_starting_directory_is_reported(sh):
+    r = sh.run("pwd", cwd="/nope")
+    assert r.code == 1 and "cwd /nope" in r.err and r.out == ""
+
+
+def test_a_session_whose_directory_vanished_starts_at_the_root(sh):
+    from mirage.workspace.session import Session
+    session = Session("s")
+    sh.run("mkdir /gone; cd /gone", session=session)
+    sh.run("rmdir /gone")
+    r = sh.run("pwd", session=session)
+    assert r.out == "/\n" and "no longer exists" in r.err and session.cwd == "/"
