@@ -87,3 +87,41 @@ def profile_while(pid: int, drive, out_base: Path, seconds: int, cpu: int | None
     summary = out_base.with_suffix(".summary.txt")
     summary.write_text(summarise(raw) if raw.exists() else "(py-spy wrote nothing)\n")
     return summary
+
+
+def inclusive_shares(raw: Path) -> dict[str, float]:
+    """frame -> share of samples (0..1) whose stack contains it."""
+    counts: Counter[str] = Counter()
+    total = 0
+    for line in raw.read_text(errors="replace").splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        total += int(count_text)
+        for frame in {_short(f) for f in stack.split(";") if f}:
+            counts[frame] += int(count_text)
+    return {frame: n / total for frame, n in counts.items()} if total else {}
+
+
+def diff(ours: Path, baseline: Path, top: int = 25) -> str:
+    """Frames whose inclusive share is larger in ``ours`` than in ``baseline`` (where the extra time goes)."""
+    a, b = inclusive_shares(ours), inclusive_shares(baseline)
+    # process roots (entry point, event loop) differ by name and hold everything: leave them out
+    frames = {f for f in set(a) | set(b) if max(a.get(f, 0), b.get(f, 0)) < 0.5}
+    rows = sorted(((a.get(f, 0) - b.get(f, 0), f) for f in frames), reverse=True)
+    out = [f"inclusive share, {ours.name} minus {baseline.name}:"]
+    out += [f"  {100 * d:+6.1f} pts  ours {100 * a.get(f, 0):5.1f}%  base {100 * b.get(f, 0):5.1f}%  {f}"
+            for d, f in rows[:top]]
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) == 4 and sys.argv[1] == "diff":
+        print(diff(Path(sys.argv[2]), Path(sys.argv[3])), end="")
+    elif len(sys.argv) == 3 and sys.argv[1] == "summary":
+        print(summarise(Path(sys.argv[2])), end="")
+    else:
+        print("usage: profiler.py summary RAW | profiler.py diff OURS.raw.txt BASELINE.raw.txt", file=sys.stderr)
+        raise SystemExit(2)
