@@ -14,6 +14,8 @@ KNOWN: dict[str, str] = {
     "echo 'not json' | jq . 2>/dev/null; echo $?": "the reference jq here is 1.6, which exits 4 on "
                                                    "invalid JSON; jq 1.7+ (the library Mirage uses) "
                                                    "exits 2.",
+    "cat <<A; cat <<B\nfirst\nA\nsecond\nB": _PARSE + " (two here-docs on one line).",
+    "cat <<EOF > hf.txt; echo done\nx\nEOF": _PARSE + " (a ';' after a here-doc and a redirect).",
     "awk 'BEGIN { print length(\"héllo\") }'": "Mirage's awk works on UTF-8 characters (5); the "
                                                "reference runs with LC_ALL=C, where gawk counts "
                                                "bytes (6).",

@@ -168,11 +168,39 @@ class Interpreter(ExpansionMixin):
     async def _x_redirected_statement(self, node, state, io) -> int:
         body = node.child_by_field_name("body")
         redirects = [c for c in node.children if c.type in _REDIRECTS]
-        piped = None
+        # tree-sitter-bash puts what follows '<<EOF' on its line inside the heredoc node:
+        # '| next', '&& next', '|| next' and extra words of the command
+        piped = then = None
+        extra_words = []
         for r in redirects:
+            if r.type != "heredoc_redirect":
+                continue
             for c in r.children:
                 if c.type == "pipeline":
                     piped = c
+                field = r.field_name_for_child(list(r.children).index(c))
+                if field == "right":
+                    then = (r.child_by_field_name("operator").type, c)
+                elif field == "argument":
+                    extra_words.append(c)
+        if extra_words:
+            if body is None or body.type != "command":
+                raise ShellSyntaxError("unsupported syntax: words after a here-doc operator")
+            body = _WithWords(body, extra_words)
+        if then is not None:
+            op, right = then
+            state.in_condition = getattr(state, "in_condition", 0) + 1
+            try:
+                status = await self._x_redirected_statement_core(body, redirects, piped, state, io)
+            finally:
+                state.in_condition -= 1
+            state.last_status = status
+            if (op == "&&" and status == 0) or (op == "||" and status != 0):
+                status = await self.execute(right, state, io)
+            return status
+        return await self._x_redirected_statement_core(body, redirects, piped, state, io)
+
+    async def _x_redirected_statement_core(self, body, redirects, piped, state, io) -> int:
         if piped is not None:
             rest = [c for c in piped.children if c.is_named]
             first = _Redirected(body, redirects)
@@ -523,7 +551,10 @@ class Interpreter(ExpansionMixin):
         cmd = lookup("unset")
         return await self.invoke(cmd, "unset", args, state, io)
 
-    async def _x_command(self, node, state, io) -> int:
+    async def _x__with_words(self, node, state, io) -> int:
+        return await self._x_command(node.command, state, io, node.extra)
+
+    async def _x_command(self, node, state, io, extra_words=()) -> int:
         assignments, words, redirects = [], [], []
         for child in node.children:
             if child.type == "variable_assignment":
@@ -534,6 +565,7 @@ class Interpreter(ExpansionMixin):
                 redirects.append(child)
             elif child.is_named and child.type != "comment":
                 words.append(child)
+        words.extend(extra_words)
         if redirects:
             return await self.with_redirects(
                 redirects, state, io,
@@ -728,6 +760,17 @@ class Interpreter(ExpansionMixin):
         if cmd is None:
             return []
         return [c for c in cmd.children_by_field_name("argument")]
+
+
+class _WithWords:
+    """A simple command plus words tree-sitter attached to its here-doc."""
+
+    type = "_with_words"
+    is_named = True
+
+    def __init__(self, command, extra):
+        self.command = command
+        self.extra = extra
 
 
 class _Redirected:
