@@ -507,6 +507,7 @@ class ExpansionMixin:
     # ------------------------------------------------------------ globbing
     async def glob(self, pattern: str, state: ShellState) -> list[str]:
         absolute = pattern.startswith("/")
+        dirs_only = pattern.endswith("/")
         parts = [p for p in pattern.split("/") if p]
         bases = ["/" if absolute else ""]
         for i, part in enumerate(parts):
@@ -533,7 +534,7 @@ class ExpansionMixin:
                         continue
                     if regex.fullmatch(name):
                         candidate = base + name if base.endswith("/") or not base else base + "/" + name
-                        if not last:
+                        if not last or dirs_only:
                             try:
                                 st = await self.fs.stat(state.resolve(candidate))
                             except VfsError:

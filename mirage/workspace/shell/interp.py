@@ -183,9 +183,11 @@ class Interpreter(ExpansionMixin):
                     then = (r.child_by_field_name("operator").type, c)
                 elif field == "argument":
                     extra_words.append(c)
+        for r in redirects:
+            extra_words.extend(_extra_destinations(r))
         if extra_words:
             if body is None or body.type != "command":
-                raise ShellSyntaxError("unsupported syntax: words after a here-doc operator")
+                raise ShellSyntaxError("unsupported syntax: words after a redirection of a compound command")
             body = _WithWords(body, extra_words)
         if then is not None:
             op, right = then
@@ -563,6 +565,7 @@ class Interpreter(ExpansionMixin):
                 words.append(child.children[0] if child.children else child)
             elif child.type in _REDIRECTS:
                 redirects.append(child)
+                words.extend(_extra_destinations(child))
             elif child.is_named and child.type != "comment":
                 words.append(child)
         words.extend(extra_words)
@@ -782,6 +785,13 @@ class _Redirected:
     def __init__(self, body, redirects):
         self.body = body
         self.redirects = redirects
+
+
+def _extra_destinations(redirect) -> list:
+    """'echo a > f b': tree-sitter makes 'b' a second destination; it is an argument."""
+    if redirect.type != "file_redirect":
+        return []
+    return redirect.children_by_field_name("destination")[1:]
 
 
 def _heredoc_unescape(text: str) -> str:
