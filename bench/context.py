@@ -37,7 +37,9 @@ class Context:
 
     @property
     def log_dir(self) -> Path:
-        return self.run_dir / "logs"
+        folder = self.run_dir / "logs"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
 
     def table(self, title: str, columns: list[str]) -> Table:
         table = Table(title, columns)
