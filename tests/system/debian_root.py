@@ -89,6 +89,9 @@ def ensure_tarball(figures: dict[str, str] | None = None) -> Path:
                             "-C", str(work / "root"), "-cf", str(tarball) + ".part", "."],
                            check=True, timeout=600)
             os.replace(str(tarball) + ".part", tarball)
+            for stale in folder.glob(f"{SUITE}-{VARIANT}-*.tar"):    # an older package list
+                if stale != tarball:
+                    stale.unlink()
         finally:
             shutil.rmtree(work, ignore_errors=True)
         if figures is not None:

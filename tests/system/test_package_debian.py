@@ -111,7 +111,7 @@ def test_install_creates_the_user_and_folders_and_enables_the_socket(installed):
     assert c.is_active("mirage.socket") == "active"
     for path in ("/usr/lib/systemd/system/mirage.service", "/usr/lib/sysusers.d/mirage.conf",
                  "/usr/lib/tmpfiles.d/mirage.conf", "/usr/share/man/man1/mirage.1.gz",
-                 "/usr/share/doc/mirage/copyright"):
+                 "/usr/share/doc/mirage/copyright", "/usr/share/doc/mirage/README.md"):
         c.run(["test", "-f", path])
     conffiles = c.read_file("/var/lib/dpkg/info/mirage.conffiles").split()
     assert conffiles == [CONFIG]
@@ -241,6 +241,20 @@ def test_a_workspace_and_its_files_survive_a_restart(installed):
     read = c.http("POST", "/v1/workspaces/survivor/vfs/read", token=token,
                   body={"path": "/notes/hello.txt", "encoding": "utf-8"})
     assert read.status == 200 and read.json()["data"] == "hello from before\n"
+
+
+def test_a_shell_line_runs_under_the_hardened_unit(installed):
+    """The parser and the compiled wheels (tree-sitter, jq) work under the unit's sandbox
+    (MemoryDenyWriteExecute, SystemCallFilter, ...), not just in a dev venv."""
+    c = installed
+    ensure_running(c)
+    token = current_token(c)
+    assert c.http("POST", "/v1/workspaces", token=token,
+                  body={"id": "shell", "config": RAM_WORKSPACE}).status in (200, 201)
+    reply = c.http("POST", "/v1/workspaces/shell/shell", token=token,
+                   body={"command": "echo one two three | wc -w > /count; cat /count"})
+    assert reply.status == 200, reply.body
+    assert reply.json()["exit_code"] == 0 and reply.json()["stdout"].strip() == "3"
 
 
 def test_stopping_the_service_leaves_the_socket_listening_and_a_request_restarts_it(installed):
