@@ -16,6 +16,7 @@ KNOWN: dict[str, str] = {
                                                    "exits 2.",
     "cat <<A; cat <<B\nfirst\nA\nsecond\nB": _PARSE + " (two here-docs on one line).",
     "cat <<EOF > hf.txt; echo done\nx\nEOF": _PARSE + " (a ';' after a here-doc and a redirect).",
+    "n=007; echo $((10#$n))": _PARSE + " ('#' inside $(( )) is read as a comment).",
     "awk 'BEGIN { print length(\"héllo\") }'": "Mirage's awk works on UTF-8 characters (5); the "
                                                "reference runs with LC_ALL=C, where gawk counts "
                                                "bytes (6).",

@@ -105,6 +105,15 @@ class Interpreter(ExpansionMixin):
 
     async def _x_pipeline(self, node, state, io) -> int:
         stages = [c for c in node.children if c.is_named and c.type != "comment"]
+        if stages and stages[0].type == "negated_command":
+            # '! a | b' negates the whole pipeline; tree-sitter binds '!' to 'a' alone
+            inner = [c for c in stages[0].children if c.is_named][0]
+            state.in_condition = getattr(state, "in_condition", 0) + 1
+            try:
+                status = await self.run_pipeline([inner] + stages[1:], state, io)
+            finally:
+                state.in_condition -= 1
+            return 0 if status else 1
         return await self.run_pipeline(stages, state, io)
 
     async def run_pipeline(self, stages, state, io, redirect_first=None) -> int:
