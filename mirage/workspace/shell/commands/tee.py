@@ -12,7 +12,11 @@ async def run(inv) -> int:
     opts, files = parse_flags(inv.args, "ai", long={"append": "a"})
     status = 0
     targets = []
+    specials = []
     for name in files:
+        if name in ("/dev/null", "/dev/stdout", "/dev/stderr"):
+            specials.append(name)
+            continue
         path = inv.path(name)
         try:
             await inv.fs.write(path, b"", append=bool(opts.get("a")))
@@ -27,4 +31,9 @@ async def run(inv) -> int:
         for path in targets:
             await inv.fs.write(path, chunk, append=True)
         await inv.out(chunk)
+        for name in specials:
+            if name == "/dev/stdout":
+                await inv.out(chunk)
+            elif name == "/dev/stderr":
+                await inv.stderr.write(chunk)
     return status
