@@ -10,7 +10,7 @@ import re
 
 from mirage.workspace.shell import arith, parser
 from mirage.workspace.shell.commands import lookup
-from mirage.workspace.shell.commands._base import Invocation
+from mirage.workspace.shell.commands._base import USAGE_STATUS_2, Invocation, Usage
 from mirage.workspace.shell.errors import (
     CommandError, ExitSignal, LineAborted, LoopSignal, PipeClosed, ReturnSignal, ShellSyntaxError,
 )
@@ -629,6 +629,9 @@ class Interpreter(ExpansionMixin):
                          stderr=io.stderr, state=state, fs=self.fs, interp=self)
         try:
             return await cmd(inv)
+        except Usage as exc:
+            await inv.error(exc.message)
+            return 2 if name in USAGE_STATUS_2 else 1
         except CommandError as exc:
             await inv.error(exc.message)
             return exc.status

@@ -77,7 +77,14 @@ class Invocation:
         return results, status
 
 
+# GNU tools exit 1 on a usage error, except these (2, like their other hard errors)
+USAGE_STATUS_2 = frozenset({"grep", "egrep", "fgrep", "ls", "sort", "diff", "test", "[", "jq",
+                            "du", "find"})
+
+
 class Usage(CommandError):
+    """A usage error; its exit status follows the command (see USAGE_STATUS_2)."""
+
     def __init__(self, message: str):
         super().__init__(message, 2)
 

@@ -84,7 +84,7 @@ async def run(inv) -> int:
     if "I" in opts:
         from mirage.workspace.shell.patterns import glob_match
         targets = [t for t in targets if t[0] == "-" or glob_match(opts["I"], t[1].rsplit("/", 1)[-1])]
-    show_names = (len(targets) > 1 or recursive) and not opts.get("h") or opts.get("H")
+    show_names = (len(files) > 1 or recursive) and not opts.get("h") or opts.get("H")
     after = int(opts.get("A", opts.get("C", 0)))
     before = int(opts.get("B", opts.get("C", 0)))
     max_count = int(opts["m"]) if "m" in opts else None

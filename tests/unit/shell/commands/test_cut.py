@@ -14,4 +14,4 @@ def test_cut_line_without_delimiter_passes_unless_s(sh):
 
 def test_cut_needs_a_list(sh):
     r = sh.run("echo x | cut")
-    assert r.code == 2 and "specify a list" in r.err
+    assert r.code == 1 and "specify a list" in r.err

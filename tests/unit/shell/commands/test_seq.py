@@ -8,4 +8,4 @@ def test_seq_forms(sh):
 
 def test_seq_rejects_bad_numbers(sh):
     r = sh.run("seq x")
-    assert r.code == 2 and "invalid floating point" in r.err
+    assert r.code == 1 and "invalid floating point" in r.err
