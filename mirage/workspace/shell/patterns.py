@@ -185,6 +185,14 @@ def posix_regex(pattern: str, extended: bool) -> str:
     return "".join(out)
 
 
+_TAB_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\t")
+
+
+def tabs_escaped(pattern: str) -> str:
+    """GNU sed and awk read '\\t' as a TAB everywhere in a regex, brackets included."""
+    return _TAB_ESCAPE.sub(lambda m: m.group(1) + "\t", pattern)
+
+
 def compile_posix(pattern: str, *, extended: bool = False, ignore_case: bool = False,
                   fixed: bool = False) -> re.Pattern:
     body = re.escape(pattern) if fixed else posix_regex(pattern, extended)
