@@ -68,8 +68,13 @@ def journal(c: BootedContainer, *args: str) -> str:
     return c.run(["journalctl", "--no-pager", "-o", "cat", *args]).stdout
 
 
+USED_TOKENS: list[str] = []
+
+
 def new_token() -> str:
-    return "tok_" + secrets.token_urlsafe(24)
+    token = "tok_" + secrets.token_urlsafe(24)
+    USED_TOKENS.append(token)
+    return token
 
 
 def stat(c: BootedContainer, path: str) -> tuple[str, str, int]:
@@ -306,6 +311,14 @@ def test_upgrade_keeps_the_edited_config_and_the_state_and_restarts_the_daemon(
                   body={"path": "/kept.txt", "encoding": "utf-8"})
     assert read.status == 200 and read.json()["data"] == marker
     assert c.http("GET", "/v1/workspaces/survivor", token=token).status == 200
+
+
+def test_no_token_of_this_run_ever_reached_the_journal(installed):
+    c = installed
+    assert len(USED_TOKENS) >= 4            # the bad one, two rotated ones, the upgrade's
+    USED_TOKENS.append(c.read_file(f"{STATE}/auth_token").strip())     # local mode's
+    everything = journal(c) + journal(c, "-o", "verbose")
+    assert [t for t in USED_TOKENS if t in everything] == []
 
 
 def test_remove_stops_everything_but_keeps_config_and_state(installed):
