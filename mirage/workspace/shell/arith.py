@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from mirage.workspace.shell.errors import CommandError
 
@@ -39,6 +40,22 @@ def _parse_number(text: str) -> int:
         raise CommandError(f"{text}: value too great for base (error token is \"{text}\")") from None
 
 
+@lru_cache(maxsize=1024)
+def _tokens(text: str) -> tuple[tuple[str, str], ...]:
+    tokens: list[tuple[str, str]] = []
+    pos = 0
+    stripped = text.rstrip()
+    while pos < len(stripped):
+        m = _TOKEN.match(stripped, pos)
+        if not m or m.end() == pos:
+            raise CommandError(f"{text.strip()}: syntax error: invalid arithmetic operator "
+                               f"(error token is \"{stripped[pos:].strip()}\")")
+        kind = m.lastgroup
+        tokens.append((kind, m.group(kind)))
+        pos = m.end()
+    return tuple(tokens)
+
+
 class Arith:
     """Evaluates one expression; ``get``/``set`` read and write shell variables."""
 
@@ -46,17 +63,7 @@ class Arith:
         self.text = text
         self.get = get
         self.set = set_
-        self.tokens: list[tuple[str, str]] = []
-        pos = 0
-        stripped = text.rstrip()
-        while pos < len(stripped):
-            m = _TOKEN.match(stripped, pos)
-            if not m or m.end() == pos:
-                raise CommandError(f"{text.strip()}: syntax error: invalid arithmetic operator "
-                                   f"(error token is \"{stripped[pos:].strip()}\")")
-            kind = m.lastgroup
-            self.tokens.append((kind, m.group(kind)))
-            pos = m.end()
+        self.tokens = _tokens(text)
         self.i = 0
 
     # -- token helpers

@@ -20,6 +20,7 @@ from mirage.workspace.vfs.base import VfsError
 
 Seg = tuple[str, bool]
 BIG_VALUE = 1 << 16          # longer substitution results are split in slices
+_SPECIAL_WORD = re.compile(rb"[\\*?\[~{$`'\"]")   # a word without these is taken as is
 
 WORD_TYPES = frozenset({
     "word", "string", "raw_string", "ansi_c_string", "concatenation", "simple_expansion",
@@ -125,6 +126,9 @@ class ExpansionMixin:
         """Full expansion (splitting + globbing) of argument nodes into fields."""
         out: list[str] = []
         for node in nodes:
+            if node.type == "word" and not _SPECIAL_WORD.search(node.text):
+                out.append(node.text.decode("utf-8", "surrogateescape"))      # plain word
+                continue
             for text in await self._brace_variants(node):
                 if isinstance(text, str):
                     sub_nodes = self._reparse_words(text)
@@ -496,9 +500,9 @@ class ExpansionMixin:
 
     # ------------------------------------------------------------ braces
     async def _brace_variants(self, node) -> list:
-        text = text_of(node)
-        if "{" not in text or node.type in ("string", "raw_string", "ansi_c_string"):
+        if b"{" not in node.text or node.type in ("string", "raw_string", "ansi_c_string"):
             return [None]
+        text = text_of(node)
         variants = brace_expand(text)
         if variants == [text]:
             return [None]
