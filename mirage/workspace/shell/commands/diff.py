@@ -25,6 +25,16 @@ def _unified_range(start: int, length: int) -> str:
     return f"{first},{length}"
 
 
+async def _stamp(inv, name: str) -> str:
+    """The file's modification time as GNU diff -u shows it (UTC)."""
+    try:
+        mtime = (await inv.fs.stat(inv.path(name))).mtime if name != "-" else time.time()
+    except VfsError:
+        mtime = time.time()
+    frac = int((mtime % 1) * 1e9)
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(mtime)) + f".{frac:09d} +0000"
+
+
 async def run(inv) -> int:
     opts, files = parse_flags(inv.args, "uqiwbBsNra", with_value="UC", long={
         "unified": "U", "brief": "q", "ignore-case": "i", "ignore-all-space": "w",
@@ -67,8 +77,8 @@ async def run(inv) -> int:
 
     if opts.get("u") or "U" in opts:
         context = int(opts.get("U", 3))
-        now = time.strftime("%Y-%m-%d %H:%M:%S.000000000 +0000", time.gmtime())
-        out.append(f"--- {files[0]}\t{now}\n+++ {files[1]}\t{now}\n")
+        stamps = [await _stamp(inv, name) for name in files]
+        out.append(f"--- {files[0]}\t{stamps[0]}\n+++ {files[1]}\t{stamps[1]}\n")
         for group in matcher.get_grouped_opcodes(context):
             i1, i2 = group[0][1], group[-1][2]
             j1, j2 = group[0][3], group[-1][4]
