@@ -34,13 +34,21 @@ def disk_shell(tmp_path):
 
 def test_host_programs_cannot_be_run(sh, tmp_path):
     marker = tmp_path / "ran"
-    for line in (f"/bin/sh -c 'touch {marker}'", f"/usr/bin/touch {marker}", f"sh -c 'touch {marker}'",
-                 f"bash -c 'touch {marker}'", f"exec touch {marker}", f"command /bin/touch {marker}",
+    for line in (f"/bin/sh -c 'touch {marker}'", f"/usr/bin/touch {marker}", f"/bin/bash -c 'id'",
+                 f"exec touch {marker}", f"command /bin/touch {marker}",
                  f"find / -maxdepth 0 -exec /bin/touch {marker} ';'",
                  f"echo {marker} | xargs /usr/bin/touch"):
         r = sh.run(line)
         assert "command not found" in r.err, line
     assert not marker.exists()
+
+
+def test_sh_dash_c_runs_inside_the_workspace_shell_not_on_the_host(sh, tmp_path):
+    marker = tmp_path / "ran"
+    r = sh.run(f"sh -c 'mkdir -p {tmp_path} && touch {marker} && echo $0 $1' me arg; bash -c id")
+    assert r.out == "me arg\n" and "id: command not found" in r.err
+    assert not marker.exists()                                # the host is untouched...
+    assert sh.exists(str(marker))                             # ...the workspace got the file
 
 
 def test_command_substitution_of_a_host_program_is_not_found(sh):
