@@ -34,7 +34,7 @@ def disk_shell(tmp_path):
 
 def test_host_programs_cannot_be_run(sh, tmp_path):
     marker = tmp_path / "ran"
-    for line in (f"/bin/sh -c 'touch {marker}'", f"/usr/bin/touch {marker}", f"/bin/bash -c 'id'",
+    for line in (f"/bin/sh -c 'touch {marker}'", f"/usr/bin/touch {marker}", "/bin/bash -c 'id'",
                  f"exec touch {marker}", f"command /bin/touch {marker}",
                  f"find / -maxdepth 0 -exec /bin/touch {marker} ';'",
                  f"echo {marker} | xargs /usr/bin/touch"):
