@@ -1,6 +1,6 @@
 """Shell, session and job routes (JSON, public Mirage shapes).
 
-    POST   /v1/workspaces/<id>/shell            {command, session_id?, cwd?} → 200 {"kind": "io", exit_code, stdout, stderr}
+    POST   /v1/workspaces/<id>/shell            {command, session_id?, cwd?, stdin? | stdin_base64?} → 200 {"kind": "io", exit_code, stdout, stderr}
                                                 ?background=true → 202 {job_id, workspace_id, submitted_at}
     POST   /v1/workspaces/<id>/sessions         {session_id?, cwd?, env?} → 201 {session_id, cwd, created_at}
     GET    /v1/workspaces/<id>/sessions         [{session_id, cwd, created_at}]
@@ -16,6 +16,9 @@ disconnects cancels its foreground line (Sanic cancels the handler task).
 """
 
 from __future__ import annotations
+
+import base64
+import binascii
 
 import re
 import secrets
@@ -93,6 +96,26 @@ def _cwd(body: dict[str, Any]) -> str | None:
     return normalize(cwd)
 
 
+def _stdin(body: dict[str, Any]) -> bytes:
+    """The line's standard input: ``stdin`` (text) or ``stdin_base64`` (bytes), never both."""
+    if "stdin" in body and "stdin_base64" in body:
+        raise _bad("give stdin or stdin_base64, not both", "stdin_base64")
+    if "stdin_base64" in body:
+        encoded = body["stdin_base64"]
+        if not isinstance(encoded, str):
+            raise _bad("stdin_base64 must be a base64 string", "stdin_base64")
+        try:
+            return base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise _bad("stdin_base64 is not valid base64", "stdin_base64") from None
+    value = body.get("stdin")
+    if value is None:
+        return b""
+    if not isinstance(value, str):
+        raise _bad("stdin must be a string", "stdin")
+    return value.encode("utf-8", "surrogatepass")
+
+
 def _session_id(value: Any, field: str = "session_id") -> str | None:
     if value is None:
         return None
@@ -135,8 +158,9 @@ async def shell(request: Request, workspace_id: str) -> HTTPResponse:
     account = account_of(request)
     ws = workspace_of(request, workspace_id)
     body = body_object(request)
-    _check_keys(body, {"command", "session_id", "cwd"})
+    _check_keys(body, {"command", "session_id", "cwd", "stdin", "stdin_base64"})
     command = _text(body, "command", required=True)
+    stdin = _stdin(body)
     session_id = _session_id(body.get("session_id")) or _session_id(
         request.args.get("session_id"), "session_id")
     cwd = _cwd(body)
@@ -145,7 +169,7 @@ async def shell(request: Request, workspace_id: str) -> HTTPResponse:
     limits = limits_of(request)
 
     async def run():
-        return await run_line(ws.fs, command, session=session, cwd=cwd, limits=limits)
+        return await run_line(ws.fs, command, session=session, cwd=cwd, limits=limits, stdin=stdin)
 
     if background:
         if jobs_of(request).running(account) >= MAX_RUNNING_JOBS:

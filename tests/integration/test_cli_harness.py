@@ -223,7 +223,6 @@ def route_missing(result: subprocess.CompletedProcess) -> bool:
     return result.returncode == 2 and "does not offer" in (result.stderr or "")
 
 
-def skip_if_route_missing(result: subprocess.CompletedProcess, what: str) -> None:
-    """The daemon's route for ``what`` has not landed yet: skip visibly (never a pass)."""
-    if route_missing(result):
-        pytest.skip(f"daemon route for {what} is not implemented yet: {result.stderr.strip()}")
+def assert_route_exists(result: subprocess.CompletedProcess, what: str) -> None:
+    """Every route the CLI calls exists: a 'does not offer' answer is a failure, not a skip."""
+    assert not route_missing(result), f"daemon route for {what} is missing: {result.stderr.strip()}"

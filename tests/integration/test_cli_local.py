@@ -14,7 +14,7 @@ from test_cli_harness import (  # noqa: F401  (fixtures)
     cli,
     daemon_pids_on_port,
     pid_alive,
-    skip_if_route_missing,
+    assert_route_exists,
     start_daemon,
 )
 
@@ -186,7 +186,7 @@ def test_seed_flow_word_for_word(cli):
 
     shell_env["PATH"] = f"{os.path.dirname(MIRAGE)}:{shell_env.get('PATH', '')}"
     created = sh("mirage workspace create workspace.yaml --id demo")
-    skip_if_route_missing(created, "POST /v1/workspaces")
+    assert_route_exists(created, "POST /v1/workspaces")
     assert created.returncode == 0, created.stderr
     assert json.loads(created.stdout)["id"] == "demo"
     token = sh("cat ~/.mirage/auth_token")

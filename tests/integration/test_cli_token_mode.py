@@ -13,7 +13,7 @@ from test_cli_harness import (  # noqa: F401  (fixtures)
     WORKSPACE_YAML,
     cli,
     daemon_pids_on_port,
-    skip_if_route_missing,
+    assert_route_exists,
     token_daemon,
 )
 
@@ -28,7 +28,7 @@ def authed(cli, token_daemon):
 @pytest.fixture
 def workspace(authed):
     result = authed.run("workspace", "create", "workspace.yaml", "--id", "ws1")
-    skip_if_route_missing(result, "POST /v1/workspaces")
+    assert_route_exists(result, "POST /v1/workspaces")
     assert result.returncode == 0, result.stderr
     return "ws1"
 
@@ -89,7 +89,7 @@ def test_unknown_workspace_exits_2_with_the_daemons_detail(authed, workspace):
 
 def test_invalid_workspace_id_exits_2_with_the_daemons_detail(authed):
     result = authed.run("workspace", "create", "workspace.yaml", "--id", "bad id!")
-    skip_if_route_missing(result, "POST /v1/workspaces")
+    assert_route_exists(result, "POST /v1/workspaces")
     assert result.returncode == 2
     assert "HTTP 400" in result.stderr
 
@@ -108,7 +108,7 @@ def test_a_terminal_gets_a_table_and_a_pipe_gets_json(authed, workspace):
 
 def test_shell_line_streams_and_exit_code(authed, workspace):
     result = authed.run("shell", "-w", workspace, "-c", "echo out; echo err >&2; false")
-    skip_if_route_missing(result, "POST /v1/workspaces/{id}/shell")
+    assert_route_exists(result, "POST /v1/workspaces/{id}/shell")
     assert result.stdout == "out\n"
     assert result.stderr == "err\n"
     assert result.returncode == 1
@@ -117,23 +117,21 @@ def test_shell_line_streams_and_exit_code(authed, workspace):
 
 def test_shell_passes_piped_stdin_to_the_line(authed, workspace):
     result = authed.run("shell", "-w", workspace, "-c", "wc -l", input="a\nb\nc\n")
-    skip_if_route_missing(result, "POST /v1/workspaces/{id}/shell")
-    if result.returncode == 2 and "unknown body key 'stdin'" in result.stderr:
-        pytest.skip("the shell route does not accept the `stdin` body field yet (see the CLI's report)")
+    assert_route_exists(result, "POST /v1/workspaces/{id}/shell")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "3"
 
 
 def test_shell_writes_persist_between_lines(authed, workspace):
     write = authed.run("shell", "-w", workspace, "-c", "echo hello > /greeting")
-    skip_if_route_missing(write, "POST /v1/workspaces/{id}/shell")
+    assert_route_exists(write, "POST /v1/workspaces/{id}/shell")
     assert write.returncode == 0, write.stderr
     assert authed.run("shell", "-w", workspace, "-c", "cat /greeting").stdout == "hello\n"
 
 
 def test_sessions_create_list_delete_and_keep_their_cwd(authed, workspace):
     created = authed.run("session", "create", "-w", workspace, "--id", "s1")
-    skip_if_route_missing(created, "POST /v1/workspaces/{id}/sessions")
+    assert_route_exists(created, "POST /v1/workspaces/{id}/sessions")
     assert created.returncode == 0, created.stderr
     assert json.loads(created.stdout)["session_id"] == "s1"
     assert "s1" in [s["session_id"] for s in authed.json("session", "list", "-w", workspace)]
@@ -145,11 +143,11 @@ def test_sessions_create_list_delete_and_keep_their_cwd(authed, workspace):
 
 def test_background_job_list_get_wait_cancel(authed, workspace):
     started = authed.run("shell", "-w", workspace, "-c", "echo done", "--bg")
-    skip_if_route_missing(started, "POST /v1/workspaces/{id}/shell?background=true")
+    assert_route_exists(started, "POST /v1/workspaces/{id}/shell?background=true")
     assert started.returncode == 0, started.stderr
     job_id = json.loads(started.stdout)["job_id"]
     waited = authed.run("job", "wait", job_id, "--timeout", "30")
-    skip_if_route_missing(waited, "POST /v1/jobs/{id}/wait")
+    assert_route_exists(waited, "POST /v1/jobs/{id}/wait")
     assert waited.returncode == 0, waited.stderr
     assert json.loads(waited.stdout)["job_id"] == job_id
     assert job_id in [j["job_id"] for j in authed.json("job", "list")]

@@ -99,6 +99,14 @@ def test_shell_writes_are_visible_to_the_vfs_api(api):
     assert status == 200 and "data" in json.dumps(body)
 
 
+def test_stdin_text_and_base64_feed_the_line(api):
+    assert api.shell("w", "wc -l", stdin="a\nb\nc\n")[1]["stdout"].strip() == "3"
+    status, body = api.shell("w", "cat > /in.bin; wc -c < /in.bin", stdin_base64="/wABAg==")
+    assert status == 200 and body["stdout"].strip() == "4"
+    assert api.call("post", "/v1/workspaces/w/vfs/read", body={"path": "/in.bin"})[0] == 200
+    assert api.shell("w", "cat")[1]["stdout"] == ""          # no stdin: empty, never the daemon's
+
+
 def test_cwd_field_sets_the_starting_directory(api):
     api.shell("w", "mkdir /sub")
     assert api.shell("w", "pwd", cwd="/sub")[1]["stdout"] == "/sub\n"
@@ -113,6 +121,9 @@ def test_cwd_field_sets_the_starting_directory(api):
     ({"command": "ls", "cwd": 3}, "cwd"),
     ({"command": "ls", "session_id": "../x"}, "session_id"),
     ({"command": "a\u0000b"}, "command"),
+    ({"command": "cat", "stdin": 5}, "stdin"),
+    ({"command": "cat", "stdin_base64": "***"}, "stdin_base64"),
+    ({"command": "cat", "stdin": "a", "stdin_base64": "YQ=="}, "stdin_base64"),
 ])
 def test_bad_shell_bodies_are_400_naming_the_field(api, body, field):
     status, answer = api.call("post", "/v1/workspaces/w/shell", body=body)

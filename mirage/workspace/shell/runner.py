@@ -67,8 +67,10 @@ def initial_state(session=None, cwd: str | None = None) -> ShellState:
 
 
 async def run_line(fs, command: str, *, session=None, cwd: str | None = None,
-                   limits: Limits = Limits(), state: ShellState | None = None) -> LineResult:
-    """Run ``command``; never raises for anything the line does (cancellation aside)."""
+                   limits: Limits = Limits(), state: ShellState | None = None,
+                   stdin: bytes = b"") -> LineResult:
+    """Run ``command`` with ``stdin`` as its standard input; never raises for anything the
+    line does (cancellation aside)."""
     budget = OutputBudget(limits.output_limit_bytes)
     stdout, stderr = Capture(budget), Capture(budget)
     state = state or initial_state(session, cwd)
@@ -76,7 +78,7 @@ async def run_line(fs, command: str, *, session=None, cwd: str | None = None,
     ticker = Ticker(limits.timeout_seconds)
     interp = Interpreter(fs, ticker, budget, OutputBudget(limits.output_limit_bytes * FILE_WRITE_FACTOR))
     interp._line_stdout, interp._line_stderr = stdout, stderr
-    io = IO(BytesIn(b""), stdout, stderr)
+    io = IO(BytesIn(stdin), stdout, stderr)
     if not await _is_dir(fs, state.cwd):
         if cwd is not None:
             return LineResult(1, b"", f"mirage: cwd {state.cwd}: no such directory in the "
