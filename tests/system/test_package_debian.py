@@ -109,7 +109,7 @@ def test_install_creates_the_user_and_folders_and_enables_the_socket(installed):
     assert int(uid) < 1000 and home == STATE and shell.endswith("nologin")
 
     owner, group, mode = stat(c, STATE)
-    assert (owner, group) == ("mirage", "mirage") and mode & 0o007 == 0
+    assert (owner, group, mode) == ("mirage", "mirage", 0o750)       # issue 7: owned by mirage, 0750
     assert stat(c, CONFIG) == ("root", "mirage", 0o640)
 
     assert c.run(["systemctl", "is-enabled", "mirage.socket"]).stdout.strip() == "enabled"

@@ -115,6 +115,6 @@ def test_sysusers_and_tmpfiles_snippets_apply_in_a_scratch_root(tmp_path):
     assert re.search(r"^mirage:x:\d+:\d+:[^:]*:/var/lib/mirage:/usr/sbin/nologin$", passwd, re.M)
     subprocess.run(["systemd-tmpfiles", f"--root={tmp_path}", "--create", str(UNITS / "tmpfiles.d" / "mirage.conf")],
                    check=True, capture_output=True, timeout=60)
-    for folder in ("var/lib/mirage", "var/lib/mirage/state"):
-        assert (tmp_path / folder).stat().st_mode & 0o777 == 0o700
+    for folder, mode in (("var/lib/mirage", 0o750), ("var/lib/mirage/state", 0o700)):
+        assert (tmp_path / folder).stat().st_mode & 0o777 == mode, folder
     assert (tmp_path / "etc" / "mirage").is_dir()
