@@ -277,41 +277,6 @@ def test_deleting_the_workspace_cancels_its_jobs(api):
 
 # ------------------------------------------------------------ the daemon stays responsive
 
-def test_health_answers_quickly_while_endless_jobs_run(api):
-    """Two endless background lines run while another thread times /v1/health over real
-    HTTP connections (target 100 ms). The probe thread shares the GIL with the server here,
-    so the median must meet the target and 1 s is the hard ceiling (the machine is shared);
-    a starved daemon would not answer at all before the jobs' time limit.
-    test_daemon_health.py measures the same with the daemon in its own process."""
-    jobs = [api.shell("w", line, query="?background=true")[1]["job_id"]
-            for line in ("while true; do :; done", "yes > /dev/null")]
-
-    def probe() -> list[float]:
-        timings = []
-        for _ in range(10):
-            conn = http.client.HTTPConnection("127.0.0.1", api.client.port, timeout=10)
-            start = time.monotonic()
-            conn.request("GET", "/v1/health")
-            response = conn.getresponse()
-            response.read()
-            timings.append(time.monotonic() - start)
-            conn.close()
-            assert response.status == 200
-        return timings
-
-    async def measure():
-        return await asyncio.to_thread(probe)
-
-    timings = api.client._run(measure())
-    print(f"\nhealth latency during 2 endless jobs: median {sorted(timings)[5] * 1000:.1f} ms, "
-          f"max {max(timings) * 1000:.1f} ms")
-    for job_id in jobs:
-        assert api.call("get", f"/v1/jobs/{job_id}")[1]["status"] == "running"
-        api.call("delete", f"/v1/jobs/{job_id}")
-    assert sorted(timings)[len(timings) // 2] < 0.1, timings     # the median meets the target
-    assert max(timings) < 1.0, timings
-
-
 def test_client_disconnect_cancels_the_foreground_line(api):
     """Send a shell request over a raw socket, hang up, and check the line stopped writing."""
     token = api.tokens["alice"]
