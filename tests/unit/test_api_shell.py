@@ -4,7 +4,6 @@ wait, cancel, account isolation, durability, limits and client disconnects."""
 from __future__ import annotations
 
 import asyncio
-import http.client
 import json
 import shutil
 import socket
