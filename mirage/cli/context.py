@@ -52,7 +52,9 @@ class Context:
 
     def token(self) -> TokenChoice:
         if self._token is None:
-            self._token = resolve_token(getattr(self.args, "token", None), self.env)
+            endpoint = self.endpoint
+            self._token = resolve_token(getattr(self.args, "token", None), self.env,
+                                        local_url=endpoint.scheme == "unix" or endpoint.is_loopback)
         return self._token
 
     # ------------------------------------------------------------ calls

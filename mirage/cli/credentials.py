@@ -22,19 +22,35 @@ class TokenChoice:
         return "; ".join(self.looked)
 
 
-def resolve_token(flag_token: str | None, env: ClientEnvironment) -> TokenChoice:
+def _checked(token: str, source: str) -> str:
+    """A token given by hand must be sendable as a bearer token (no spaces, CR/LF or
+    non-ASCII that would break or inject into the request head); never echoed."""
+    from mirage.auth.token_file import is_token_text
+
+    token = token.strip()
+    if not is_token_text(token):
+        raise CliError(f"the token from {source} is not a valid bearer token "
+                       f"(RFC 6750 characters, at most 8 KiB)", EXIT_AUTH)
+    return token
+
+
+def resolve_token(flag_token: str | None, env: ClientEnvironment, *, local_url: bool = True) -> TokenChoice:
     """Raises CliError (exit 3) when the token file exists but is refused (loose permissions,
-    a symlink, another owner, empty): it is never used then."""
+    a symlink, another owner, empty): it is never used then. The local token file is only
+    ever sent to a daemon on this machine (``local_url``): never to a remote URL."""
     looked: list[str] = []
     if flag_token is not None:
         if not flag_token.strip():
             raise CliError("--token is empty", EXIT_AUTH)
-        return TokenChoice(flag_token.strip(), "--token", ["--token: given"])
+        return TokenChoice(_checked(flag_token, "--token"), "--token", ["--token: given"])
     looked.append("--token: not given")
     if env.token:
-        return TokenChoice(env.token.strip(), TOKEN_ENV, looked + [f"{TOKEN_ENV}: set"])
+        return TokenChoice(_checked(env.token, TOKEN_ENV), TOKEN_ENV, looked + [f"{TOKEN_ENV}: set"])
     looked.append(f"{TOKEN_ENV}: not set")
     path = env.token_file
+    if not local_url:
+        looked.append(f"{path}: not sent to a daemon that is not on this machine")
+        return TokenChoice(None, None, looked)
     try:
         os.lstat(path)
     except FileNotFoundError:
