@@ -10,7 +10,6 @@ This is the only module that reads ``os.environ`` for configuration.
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import os
 from collections.abc import Callable, Mapping
@@ -76,8 +75,11 @@ def _int(lo: int, hi: int) -> Callable[[Any], int]:
             raise _Invalid(f"expected an integer, got {_kind(value)}")
         if isinstance(value, int):
             number = value
-        elif isinstance(value, str) and value.strip().lstrip("+-").isdigit():
-            number = int(value.strip())
+        elif isinstance(value, str) and value.strip().isascii():
+            try:
+                number = int(value.strip(), 10)
+            except ValueError:
+                raise _Invalid(f"expected an integer, got {_shown(value)}") from None
         else:
             raise _Invalid(f"expected an integer, got {_shown(value)}")
         if not lo <= number <= hi:
@@ -270,9 +272,6 @@ class Settings:
             rows.append((key.name, shown, self.source_of(key.name)))
         return rows
 
-    def with_overrides(self, **changes: Any) -> Settings:
-        return dataclasses.replace(self, **changes)
-
 
 # ---------------------------------------------------------------- loading
 
@@ -328,8 +327,10 @@ def _read_yaml(path: Path) -> dict[str, tuple[Any, str]]:
                 raise ConfigError(name, line, f"given twice (also at {found[name][1]})")
             try:
                 value = yaml.SafeLoader("").construct_document(value_node)
-            except yaml.YAMLError as exc:
-                raise ConfigError(name, line, f"invalid value: {exc}") from None
+            except Exception as exc:  # noqa: BLE001 — any tag's constructor may fail its own way
+                # only the short problem, never the YAML snippet: the line may hold a secret
+                problem = getattr(exc, "problem", None) or "not a valid value for its tag"
+                raise ConfigError(name, line, f"invalid value: {problem}") from None
             if value is not None:       # `key:` or `key: null` leaves the default in place
                 found[name] = (value, line)
 
@@ -357,7 +358,9 @@ def load_settings(
         path, required = Path(env[CONFIG_ENV]).expanduser(), True
     else:
         path, required = DEFAULT_CONFIG_PATH, False
-    if required or path.exists():
+    # The system file is the system daemon's (root:mirage 0640 when packaged): another
+    # user's local daemon or `config show` goes on without it rather than failing.
+    if required or (path.exists() and os.access(path, os.R_OK)):
         layers.update(_read_yaml(path))
         used_path: Path | None = path
     else:

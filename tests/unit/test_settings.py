@@ -122,6 +122,8 @@ def test_unreadable_config_file_is_refused(tmp_path):
         ("MIRAGE_PORT", "abc", "expected an integer"),
         ("MIRAGE_PORT", "70000", "out of range"),
         ("MIRAGE_PORT", "-1", "out of range"),
+        ("MIRAGE_PORT", "-+5", "expected an integer"),
+        ("MIRAGE_PORT", "²", "expected an integer"),
         ("MIRAGE_AUTH_MODE", "open", "not one of local, token, jwt"),
         ("MIRAGE_LOG_LEVEL", "loud", "not one of"),
         ("MIRAGE_JWT_ALG", "HS256", "not one of"),
@@ -234,3 +236,25 @@ def test_readme_reference_table_lists_every_key_and_env_name():
     readme = (REPO / "README.md").read_text()
     for key in KEYS:
         assert f"| `{key.name}` | `{key.env}` |" in readme, key.name
+
+
+@pytest.mark.parametrize("text", ["server:\n  port: !!int notanumber\n", "server:\n  port: !!timestamp 2020-13-45\n",
+                                  "auth:\n  token: !!binary 'S3cret!!'\n", "log:\n  level: !!python/name:os.system\n"])
+def test_a_value_its_yaml_tag_cannot_build_is_one_line_naming_key_and_line(tmp_path, text):
+    cfg = write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_settings(env={"HOME": str(tmp_path)}, config_path=cfg)
+    assert err.value.source == f"{cfg}:2" and "\n" not in str(err.value)
+    assert "S3cret" not in str(err.value)          # the offending line is never quoted back
+
+
+def test_an_unreadable_default_config_file_is_skipped_not_fatal(tmp_path, monkeypatch):
+    import mirage.settings as settings_module
+
+    unreadable = write(tmp_path, "server:\n  port: 9999\n")
+    monkeypatch.setattr(settings_module, "DEFAULT_CONFIG_PATH", unreadable)
+    monkeypatch.setattr(settings_module.os, "access", lambda path, mode: False)
+    s = load_settings(env={"HOME": str(tmp_path)})
+    assert s.server_port == 8765 and s.config_path is None
+    with pytest.raises(ConfigError):       # named explicitly, it must be readable
+        load_settings(env={"HOME": str(tmp_path), "MIRAGE_CONFIG": str(tmp_path / "absent.yaml")})
