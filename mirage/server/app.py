@@ -20,12 +20,10 @@ _app_numbers = itertools.count()
 def create_app(settings: Settings, *, name: str | None = None) -> Sanic:
     """Build the app. Raises ConfigError if the auth mode cannot run."""
     app = Sanic(name or f"mirage{next(_app_numbers)}")
-    app.config.REQUEST_MAX_SIZE = settings.server_max_body_bytes
     app.config.REQUEST_MAX_HEADER_SIZE = 16384   # room for an 8 KiB bearer token plus the rest
     app.config.MOTD = False
     app.config.ACCESS_LOG = False          # we log access lines ourselves (one format)
     app.config.AUTO_RELOAD = False
-    app.config.GRACEFUL_SHUTDOWN_TIMEOUT = float(settings.server_drain_seconds)
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.TOUCHUP = False
 
@@ -53,3 +51,4 @@ def apply_settings(app: Sanic, settings: Settings) -> None:
     verifier = build_verifier(settings)
     allowed = frozenset(h.lower() for h in settings.server_allowed_hosts)
     app.ctx.settings, app.ctx.verifier, app.ctx.allowed_hosts = settings, verifier, allowed
+    app.config.REQUEST_MAX_SIZE = settings.server_max_body_bytes   # read per new connection

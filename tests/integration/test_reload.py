@@ -115,3 +115,19 @@ def test_reload_keeps_command_line_flags_over_the_file(harness, tmp_path):
     assert http(address, path="/v1/p", token=OTHER_TOKEN)[0] == 404
     process.signal(signal.SIGTERM)
     assert process.wait_exit() == 0
+
+
+def test_a_reloaded_body_limit_applies_to_new_connections(harness, tmp_path):
+    listener = harness.notify_listener()
+    process, (address,) = harness.activated(harness.env(NOTIFY_SOCKET=listener.address))
+    body = b'{"config": {}, "id": "big"}' + b" " * 4000
+    assert http(address, "POST", "/v1/workspaces", GOOD_TOKEN, body)[0] == 201
+    listener.wait_for("READY", "1")
+
+    write_config(tmp_path / "mirage.yaml", extra="server:\n  max_body_bytes: 2048\n")
+    _reload_and_wait(process, listener)
+    status, payload = http(address, "POST", "/v1/workspaces", GOOD_TOKEN, body)
+    assert status == 413 and b"payload_too_large" in payload
+    assert "server.max_body_bytes" in process.log()
+    process.signal(signal.SIGTERM)
+    assert process.wait_exit() == 0
