@@ -55,10 +55,7 @@ async def run(inv) -> int:
                                     f"'{dest}/{src_path.rsplit('/', 1)[-1]}'")
                     status = 1
                     continue
-                existing = await stat_or_none(inv, target)
-                if existing is not None and not existing.is_dir and not st.is_dir:
-                    await inv.fs.unlink(target)
-                try:
+                try:   # rename replaces an existing file itself: never unlink the target first
                     await inv.fs.rename(src_path, target)
                 except VfsError as exc:
                     if exc.code != errno.EXDEV:

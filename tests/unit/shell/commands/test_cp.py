@@ -18,3 +18,23 @@ def test_mv_renames_and_moves(sh):
 def test_mv_missing_source(sh):
     r = sh.run("mv /nope /x")
     assert r.code == 1 and "No such file" in r.err
+
+
+def test_mv_replaces_an_existing_file(sh):
+    assert sh.run("echo new > /src; echo old > /dst; mv /src /dst").code == 0
+    assert sh.read("/dst") == b"new\n" and not sh.exists("/src")
+
+
+def test_a_failed_mv_leaves_the_existing_target_untouched():
+    import asyncio
+
+    from mirage.workspace.testing import ram_mount, ram_workspace_fs
+    from tests.unit.shell.conftest import Shell
+
+    readonly = ram_mount()
+    asyncio.run(readonly.write("/src", b"from a read-only mount\n"))
+    readonly.read_only = True
+    sh = Shell(files={"/dst": b"precious\n"}, fs=ram_workspace_fs(extra={"/ro": readonly}))
+    result = sh.run("mv /ro/src /dst")
+    assert result.code == 1 and "cannot move" in result.err
+    assert sh.read("/dst") == b"precious\n"
