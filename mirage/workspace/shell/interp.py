@@ -16,7 +16,7 @@ from mirage.workspace.shell.errors import (
 )
 from mirage.workspace.shell.expand import ExpansionMixin, text_of
 from mirage.workspace.shell.io import IO
-from mirage.workspace.shell.patterns import glob_match
+from mirage.workspace.shell.patterns import RegexTooSlow, compile_user_regex, glob_match
 from mirage.workspace.shell.state import ShellState
 from mirage.workspace.shell.streams import (
     BytesIn, Capture, FileOut, InStream, NullOut, OutputBudget, Pipe,
@@ -482,9 +482,11 @@ class Interpreter(ExpansionMixin):
             if op == "=~":
                 regex = await self.expand_string(right, state)
                 try:
-                    m = re.search(regex, lhs)
+                    m = compile_user_regex(regex).search(lhs)
                 except re.error:
                     raise CommandError(f"invalid regex: {regex}", 2) from None
+                except RegexTooSlow as exc:
+                    raise CommandError(str(exc), 2) from None
                 if m:
                     state.set("BASH_REMATCH", m.group(0))
                 return m is not None
@@ -640,6 +642,9 @@ class Interpreter(ExpansionMixin):
             return 1
         except _CONTROL:
             raise
+        except RegexTooSlow as exc:
+            await inv.error(str(exc))
+            return 2
         except (ValueError, TypeError, IndexError, KeyError, AttributeError, ArithmeticError,
                 UnicodeError, RecursionError, re.error) as exc:
             # a command choked on its arguments: report it, never take the line (or a 500) down

@@ -1,9 +1,97 @@
-"""Shell glob patterns and POSIX regular expressions, translated to Python ``re``."""
+"""Shell glob patterns and POSIX regular expressions, translated to Python regex syntax.
+
+Every pattern that comes from a shell line is compiled with the ``regex`` engine through
+:func:`compile_user_regex`: each match is bounded in time, so a catastrophically
+backtracking pattern (``grep -E '^(a+)+$'``) ends its command with an error instead of
+freezing the event loop — and with it every other workspace and the health probe.
+``re`` cannot do that: a match never yields and cannot be interrupted.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
+
+import regex as _regex
+
+# The longest one match call may hold the event loop. Real patterns on real lines take
+# microseconds; only pathological backtracking comes near this.
+MATCH_TIMEOUT_SECONDS = 0.25
+
+_FLAG_NAMES = ("IGNORECASE", "MULTILINE", "DOTALL", "VERBOSE", "ASCII")
+
+
+class RegexTooSlow(ValueError):
+    """A match ran past MATCH_TIMEOUT_SECONDS: the pattern backtracks catastrophically."""
+
+    def __init__(self) -> None:
+        super().__init__("regular expression too slow on this input (catastrophic backtracking): "
+                         "simplify it")
+
+
+class UserRegex:
+    """A compiled pattern from a shell line, with ``re.Pattern``'s methods, every match
+    bounded in time (raising :class:`RegexTooSlow`)."""
+
+    __slots__ = ("_rx",)
+
+    def __init__(self, compiled) -> None:
+        self._rx = compiled
+
+    def __getattr__(self, name: str):           # pattern, groups, groupindex, flags
+        return getattr(self._rx, name)
+
+    def __repr__(self) -> str:
+        return f"UserRegex({self._rx.pattern!r})"
+
+    @staticmethod
+    def _bounded(method, *args, **kwargs):
+        try:
+            return method(*args, timeout=MATCH_TIMEOUT_SECONDS, **kwargs)
+        except TimeoutError:
+            raise RegexTooSlow() from None
+
+    def search(self, *args, **kwargs):
+        return self._bounded(self._rx.search, *args, **kwargs)
+
+    def match(self, *args, **kwargs):
+        return self._bounded(self._rx.match, *args, **kwargs)
+
+    def fullmatch(self, *args, **kwargs):
+        return self._bounded(self._rx.fullmatch, *args, **kwargs)
+
+    def sub(self, *args, **kwargs):
+        return self._bounded(self._rx.sub, *args, **kwargs)
+
+    def subn(self, *args, **kwargs):
+        return self._bounded(self._rx.subn, *args, **kwargs)
+
+    def split(self, *args, **kwargs):
+        return self._bounded(self._rx.split, *args, **kwargs)
+
+    def findall(self, *args, **kwargs):
+        return self._bounded(self._rx.findall, *args, **kwargs)
+
+    def finditer(self, *args, **kwargs) -> Iterator:
+        matches = self._bounded(self._rx.finditer, *args, **kwargs)
+        try:
+            yield from matches
+        except TimeoutError:
+            raise RegexTooSlow() from None
+
+
+def compile_user_regex(body: str, flags: int = 0) -> UserRegex:
+    """Compile ``body`` (Python regex syntax, ``re`` flags) for bounded matching; a bad
+    pattern raises ``re.error`` like ``re.compile`` does."""
+    engine_flags = _regex.VERSION0
+    for name in _FLAG_NAMES:
+        if flags & getattr(re, name):
+            engine_flags |= getattr(_regex, name)
+    try:
+        return UserRegex(_regex.compile(body, engine_flags))
+    except _regex.error as exc:
+        raise re.error(str(exc)) from None
 
 POSIX_CLASSES = {
     "alpha": "a-zA-Z", "digit": "0-9", "alnum": "a-zA-Z0-9", "upper": "A-Z", "lower": "a-z",
@@ -79,8 +167,8 @@ def glob_to_regex(pattern: str) -> str:
 
 
 @lru_cache(maxsize=512)
-def compile_glob(pattern: str) -> re.Pattern:
-    return re.compile(glob_to_regex(pattern), re.DOTALL)
+def compile_glob(pattern: str) -> UserRegex:
+    return compile_user_regex(glob_to_regex(pattern), re.DOTALL)
 
 
 def glob_match(pattern: str, text: str) -> bool:
@@ -194,9 +282,9 @@ def tabs_escaped(pattern: str) -> str:
 
 
 def compile_posix(pattern: str, *, extended: bool = False, ignore_case: bool = False,
-                  fixed: bool = False) -> re.Pattern:
+                  fixed: bool = False) -> UserRegex:
     body = re.escape(pattern) if fixed else posix_regex(pattern, extended)
     try:
-        return re.compile(body, re.IGNORECASE if ignore_case else 0)
+        return compile_user_regex(body, re.IGNORECASE if ignore_case else 0)
     except re.error as exc:
         raise ValueError(f"invalid regular expression: {exc}") from None

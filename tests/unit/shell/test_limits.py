@@ -144,3 +144,23 @@ def test_cancelling_a_line_stops_it_and_its_pipeline_tasks():
     before, after, leftovers = run(go())
     assert before > 0 and before == after
     assert leftovers == []
+
+
+BACKTRACKER = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab"   # against ^(a|aa)+$: ~2^28 paths
+
+
+@pytest.mark.parametrize("line", [
+    f"echo {BACKTRACKER} | grep -E '^(a|aa)+$'",
+    f"echo {BACKTRACKER} | sed -E 's/^(a|aa)+$/x/'",
+    f"echo {BACKTRACKER} | awk '/^(a|aa)+$/'",
+    f"expr {BACKTRACKER} : '\\(a\\|aa\\)*$'",
+    f"[[ {BACKTRACKER} =~ ^(a|aa)+$ ]]",
+])
+def test_a_catastrophically_backtracking_pattern_ends_its_command_not_the_event_loop(line):
+    """`re` would hold the loop for hours on these (2^43 paths); each match is bounded, so the
+    command fails with a clear message and the loop keeps turning meanwhile."""
+    results, samples = _run_with_probe([line], 20)
+    result = results[0]
+    assert result.exit_code != 0 and result.exit_code != 124, result
+    assert b"too slow" in result.stderr
+    _assert_responsive(samples, min_turns=1)

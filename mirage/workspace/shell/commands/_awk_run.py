@@ -7,7 +7,7 @@ import random
 import re
 
 from mirage.workspace.shell.commands._awk_lang import AwkError
-from mirage.workspace.shell.patterns import posix_regex, tabs_escaped
+from mirage.workspace.shell.patterns import compile_user_regex, posix_regex, tabs_escaped
 
 _NUMERIC = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*")
 _LEADING = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
@@ -157,7 +157,7 @@ class Runtime:
         rx = self.regex_cache.get(source)
         if rx is None:
             try:
-                rx = re.compile(posix_regex(tabs_escaped(source), True))
+                rx = compile_user_regex(posix_regex(tabs_escaped(source), True))
             except re.error as exc:
                 raise AwkError(f"invalid regex /{source}/: {exc}") from None
             self.regex_cache[source] = rx

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from mirage.workspace.shell.errors import CommandError
-from mirage.workspace.shell.patterns import posix_regex
+from mirage.workspace.shell.patterns import compile_user_regex, posix_regex
 
 NAMES = ("expr",)
 
@@ -131,7 +131,7 @@ class _Expr:
 
 def _match(text: str, pattern: str) -> str:
     try:
-        regex = re.compile(posix_regex(pattern, False))
+        regex = compile_user_regex(posix_regex(pattern, False))
     except re.error as exc:
         raise CommandError(f"invalid regular expression: {exc}", 2) from None
     m = regex.match(text)

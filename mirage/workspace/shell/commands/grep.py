@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from mirage.workspace.shell.commands._base import dec, enc, parse_flags
-from mirage.workspace.shell.patterns import compile_posix
+from mirage.workspace.shell.patterns import compile_posix, compile_user_regex
 from mirage.workspace.vfs.base import VfsError
 
 NAMES = ("grep", "egrep", "fgrep")
@@ -52,7 +52,7 @@ async def run(inv) -> int:
             body = rf"(?<![A-Za-z0-9_])(?:{body})(?![A-Za-z0-9_])"
         if opts.get("x"):
             body = rf"^(?:{body})$"
-        regex = re.compile(body, re.IGNORECASE if icase else 0)
+        regex = compile_user_regex(body, re.IGNORECASE if icase else 0)
     except (ValueError, re.error) as exc:
         await inv.error(str(exc))
         return 2

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from mirage.workspace.shell.commands._base import Usage, dec, enc
-from mirage.workspace.shell.patterns import posix_regex, tabs_escaped
+from mirage.workspace.shell.patterns import compile_user_regex, posix_regex, tabs_escaped
 from mirage.workspace.vfs.base import VfsError
 
 NAMES = ("sed",)
@@ -46,7 +46,7 @@ class Script:
         if body == "":
             return None
         try:
-            return re.compile(posix_regex(tabs_escaped(body), self.extended),
+            return compile_user_regex(posix_regex(tabs_escaped(body), self.extended),
                               re.I if "I" in flags or "i" in flags else 0)
         except re.error as exc:
             raise SedError(f"-e expression #1, char {self.i}: {exc}") from None
