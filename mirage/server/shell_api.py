@@ -34,6 +34,7 @@ from mirage.server.workspaces_api import account_of, body_object, workspace_of
 from mirage.workspace.session import DEFAULT_SESSION_ID, Session, valid_session_id
 from mirage.workspace.shell.jobs import Job, JobManager
 from mirage.workspace.shell.runner import Limits, run_line
+from mirage.workspace.state.log import StateWriteError
 from mirage.workspace.shell.state import normalize
 
 bp = Blueprint("shell")
@@ -180,7 +181,10 @@ async def shell(request: Request, workspace_id: str) -> HTTPResponse:
         return json_response({"job_id": job.id, "workspace_id": ws.id,
                               "submitted_at": job.submitted_at}, status=202,
                              headers={"X-Mirage-Job-Id": job.id})
-    result = await run()
+    try:
+        result = await run()
+    except StateWriteError as exc:        # the line ran but its writes could not be made durable
+        raise ApiError(503, "state_write_failed", str(exc)) from None
     return json_response(result.to_json())
 
 
@@ -265,8 +269,7 @@ async def wait_job(request: Request, job_id: str) -> HTTPResponse:
     timeout = body.get("timeout_s")
     if timeout is None:
         timeout = MAX_WAIT_SECONDS
-    elif isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0 \
-            or timeout != timeout:
+    elif isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 <= timeout < 1e9:
         raise _bad("timeout_s must be a non-negative number of seconds", "timeout_s")
     await jobs_of(request).wait(job, min(float(timeout), MAX_WAIT_SECONDS))
     return json_response(job.detail())

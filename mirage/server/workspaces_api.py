@@ -37,6 +37,9 @@ from mirage.workspace.workspace import Workspace
 
 log = logging.getLogger("mirage.http")
 
+# the largest offset/size/length a VFS call takes: a file offset (off_t) bound
+MAX_OFFSET = 2**63 - 1
+
 bp = Blueprint("workspaces")
 
 ERRNO_STATUS = {
@@ -167,6 +170,8 @@ class Args:
             raise self._fail(f"{name} must be an integer")
         if value < 0:
             raise self._fail(f"{name} must not be negative")
+        if value > MAX_OFFSET:
+            raise self._fail(f"{name} must be at most {MAX_OFFSET}")
         return value
 
     def flag(self, name: str) -> bool:

@@ -309,3 +309,21 @@ def test_running_background_jobs_are_capped_per_account(api, monkeypatch):
     assert api.shell("bw", "true", who="bob", query="?background=true")[0] == 202
     for job_id in ids:
         api.call("delete", f"/v1/jobs/{job_id}")
+
+
+def test_a_line_whose_writes_cannot_be_made_durable_is_a_503_not_a_500(api, monkeypatch):
+    from mirage.workspace.fs import WorkspaceFS
+    from mirage.workspace.state.log import StateWriteError
+
+    async def disk_full(self):
+        raise StateWriteError("the workspace log could not be written: No space left on device")
+
+    monkeypatch.setattr(WorkspaceFS, "commit", disk_full)
+    status, body = api.shell("w", "echo x > /f")
+    assert status == 503 and body["error"] == "state_write_failed" and "No space" in body["detail"]
+
+
+def test_an_absurd_wait_timeout_is_400_not_a_500(api):
+    job_id = api.shell("w", "true", query="?background=true")[1]["job_id"]
+    status, body = api.call("post", f"/v1/jobs/{job_id}/wait", body={"timeout_s": 10**400})
+    assert status == 400 and body["field"] == "timeout_s"

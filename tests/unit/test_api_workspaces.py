@@ -263,6 +263,9 @@ def test_errno_maps_to_status(api, ws, call, args, status, errno_name):
     ("mkdir", {"path": "/x", "parents": "yes"}),
     ("truncate", {"path": "/f"}),
     ("stat", {"path": "/f", "extra": 1}),
+    ("truncate", {"path": "/ro/ro.txt", "length": 10**19}),
+    ("read", {"path": "/ro/ro.txt", "offset": 10**23}),
+    ("read", {"path": "/f", "size": 2**64}),
 ])
 def test_bad_vfs_arguments_are_400(api, ws, call, args):
     status, body = api.vfs(ws, call, **args)

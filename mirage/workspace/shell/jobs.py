@@ -93,11 +93,17 @@ class JobManager:
             job.done_event.set()
 
     def _prune(self) -> None:
-        finished = [j for j in self._jobs.values() if j.done]
-        if len(finished) > self.keep_finished:
-            finished.sort(key=lambda j: j.seq)
-            for job in finished[: len(finished) - self.keep_finished]:
-                del self._jobs[job.id]
+        """Keep the newest ``keep_finished`` finished jobs *per account*: one account's burst
+        of jobs never evicts another account's unread results."""
+        finished: dict[str, list[Job]] = {}
+        for job in self._jobs.values():
+            if job.done:
+                finished.setdefault(job.account, []).append(job)
+        for jobs in finished.values():
+            if len(jobs) > self.keep_finished:
+                jobs.sort(key=lambda j: j.seq)
+                for job in jobs[: len(jobs) - self.keep_finished]:
+                    del self._jobs[job.id]
 
     def get(self, account: str, job_id: str) -> Job | None:
         job = self._jobs.get(job_id)
