@@ -104,6 +104,8 @@ def _read_checked(path: Path) -> str:
         info = os.fstat(fd)
         _check_file_status(path, info)
         data = _read_at_most(fd, _MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise TokenFileError(path, f"cannot read: {exc.strerror or exc}") from None
     finally:
         os.close(fd)
     if len(data) > _MAX_FILE_BYTES:
@@ -200,6 +202,8 @@ def _create_exclusive(path: Path, token: str) -> bool:
             while written < len(data):
                 written += os.write(fd, data[written:])
             os.fsync(fd)
+        except OSError as exc:              # e.g. a full disk: never a half-written token file
+            raise TokenFileError(path, f"cannot write the token: {exc.strerror or exc}") from None
         finally:
             os.close(fd)
         try:

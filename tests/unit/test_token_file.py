@@ -278,3 +278,15 @@ def test_token_file_module_imports_only_the_standard_library():
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'jwt', 'cryptography', 'sanic', 'yaml', 'httpx'}))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_full_disk_while_minting_is_a_token_file_error_and_leaves_no_file(folder, monkeypatch):
+    import errno as errno_codes
+
+    def no_space(fd):
+        raise OSError(errno_codes.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(token_file.os, "fsync", no_space)
+    with pytest.raises(TokenFileError, match="No space left on device"):
+        mint_or_load(folder / "auth_token")
+    assert list(folder.iterdir()) == []        # neither the token nor its temp file
