@@ -273,6 +273,10 @@ class JwtVerifier:
             if not isinstance(values, list) or not all(isinstance(v, str) for v in values) \
                     or self._audience.isdisjoint(values):
                 raise _Reject("audience mismatch")
+        elif "aud" in claims:
+            # RFC 7519 §4.1.3: a token meant for named audiences is not for a daemon that
+            # cannot identify itself with one of them (PyJWT's decode refuses it too).
+            raise _Reject("aud present but no audience is configured (set MIRAGE_JWT_AUDIENCE)")
         if self._authorized_parties:
             azp = claims.get("azp")
             if not isinstance(azp, str) or azp not in self._authorized_parties:

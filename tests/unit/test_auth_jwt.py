@@ -6,6 +6,7 @@ Time is injected (``clock=lambda: NOW``) so expiry/skew cases never depend on ti
 
 from __future__ import annotations
 
+import dataclasses
 import asyncio
 import base64
 import hashlib
@@ -374,8 +375,10 @@ def test_audience_list_containing_ours_is_accepted(keys):
     assert verifier.verify(token.encode()).account == "alice"
 
 
-def test_aud_is_ignored_when_no_audience_is_configured(rs256, keys):
-    assert rs256.verify(sign(keys["rsa"], payload=claims(aud="anything")).encode()).account == "alice"
+def test_a_token_naming_an_audience_is_refused_when_none_is_configured(rs256, keys):
+    """RFC 7519 §4.1.3: we cannot identify ourselves with any value of its aud."""
+    refused(rs256, sign(keys["rsa"], payload=claims(aud="some-other-service")))
+    assert rs256.verify(sign(keys["rsa"], payload=claims()).encode()).account == "alice"
 
 
 def test_azp_must_be_present_and_allowed_when_authorized_parties_are_configured(keys):
@@ -493,7 +496,7 @@ def test_symmetric_none_or_unknown_alg_is_refused_at_start_naming_MIRAGE_JWT_ALG
 def test_build_verifier_refuses_non_asymmetric_alg_even_if_settings_let_it_through(tmp_path, keys, alg):
     settings = jwt_settings(tmp_path, MIRAGE_JWT_ALG="RS256", MIRAGE_JWT_PUBKEY=pem(keys["rsa"]))
     with pytest.raises(ConfigError) as caught:
-        build_verifier(settings.with_overrides(jwt_alg=alg))
+        build_verifier(dataclasses.replace(settings, jwt_alg=alg))
     assert caught.value.key == "jwt.alg" and "MIRAGE_JWT_ALG" in str(caught.value)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 
@@ -73,7 +74,7 @@ def test_token_mode_without_token_refuses_to_start_naming_MIRAGE_AUTH_TOKEN(tmp_
 
 
 def test_build_verifier_refuses_token_mode_without_token_even_if_settings_let_it_through(tmp_path):
-    settings = settings_for(tmp_path, MIRAGE_AUTH_MODE="token", MIRAGE_AUTH_TOKEN="x").with_overrides(auth_token=None)
+    settings = dataclasses.replace(settings_for(tmp_path, MIRAGE_AUTH_MODE="token", MIRAGE_AUTH_TOKEN="x"), auth_token=None)
     with pytest.raises(ConfigError) as caught:
         build_verifier(settings)
     assert "MIRAGE_AUTH_TOKEN" in str(caught.value)
