@@ -27,7 +27,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from mirage.server.errors import ApiError
-from mirage.settings import ConfigError
+from mirage.settings import ConfigError, Settings
 from mirage.workspace.engine import WorkspaceEngine, engine_from_settings
 from mirage.workspace.errors import (Conflict, InvalidConfig, InvalidRequest, NotFound, StateDirError,
                                      Unavailable, WorkspaceError)
@@ -207,78 +207,80 @@ def stat_json(path: str, st: FileStat) -> dict[str, Any]:
             "mode": st.mode}
 
 
-async def _read(ws: Workspace, body: dict[str, Any]) -> dict[str, Any]:
+async def _read(ws: Workspace, body: dict[str, Any], settings: Settings) -> dict[str, Any]:
     a = Args("read", body, {"path", "offset", "size", "encoding"})
     encoding = body.get("encoding", "base64")
     if encoding not in ("base64", "utf-8"):
         raise a._fail("encoding must be base64 or utf-8")
-    data = await ws.fs.read(a.path(), a.integer("offset", 0) or 0, a.integer("size"))
+    data = await ws.fs.read(a.path(), a.integer("offset", 0) or 0, a.integer("size"),
+                            max_bytes=settings.server_max_body_bytes)
     if encoding == "utf-8":
         return {"data": data.decode("utf-8", errors="replace")}
     return {"data_base64": base64.b64encode(data).decode("ascii")}
 
 
-async def _write(ws: Workspace, body: dict[str, Any], append: bool = False) -> dict[str, Any]:
+async def _write(ws: Workspace, body: dict[str, Any], settings: Settings, *,
+                 append: bool = False) -> dict[str, Any]:
     a = Args("append" if append else "write", body, {"path", "data_base64", "data"})
     await ws.fs.write(a.path(), a.data(), append=append)
     await ws.commit()
     return {}
 
 
-async def _append(ws: Workspace, body: dict[str, Any]) -> dict[str, Any]:
-    return await _write(ws, body, append=True)
+async def _append(ws: Workspace, body: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    return await _write(ws, body, settings, append=True)
 
 
-async def _stat(ws: Workspace, body: dict[str, Any]) -> dict[str, Any]:
+async def _stat(ws: Workspace, body: dict[str, Any], settings: Settings) -> dict[str, Any]:
     a = Args("stat", body, {"path"})
     path = a.path()
     return {"stat": stat_json(path, await ws.fs.stat(path))}
 
 
-async def _readdir(ws: Workspace, body: dict[str, Any]) -> dict[str, Any]:
+async def _readdir(ws: Workspace, body: dict[str, Any], settings: Settings) -> dict[str, Any]:
     a = Args("readdir", body, {"path"})
     return {"entries": await ws.fs.readdir(a.path())}
 
 
-async def _exists(ws: Workspace, body: dict[str, Any]) -> dict[str, Any]:
+async def _exists(ws: Workspace, body: dict[str, Any], settings: Settings) -> dict[str, Any]:
     a = Args("exists", body, {"path"})
     return {"exists": await ws.fs.exists(a.path())}
 
 
-async def _mkdir(ws: Workspace, body: dict[str, Any]) -> dict[str, Any]:
+async def _mkdir(ws: Workspace, body: dict[str, Any], settings: Settings) -> dict[str, Any]:
     a = Args("mkdir", body, {"path", "parents", "exist_ok"})
     await ws.fs.mkdir(a.path(), parents=a.flag("parents"), exist_ok=a.flag("exist_ok"))
     await ws.commit()
     return {}
 
 
-async def _rmdir(ws: Workspace, body: dict[str, Any]) -> dict[str, Any]:
+async def _rmdir(ws: Workspace, body: dict[str, Any], settings: Settings) -> dict[str, Any]:
     await ws.fs.rmdir(Args("rmdir", body, {"path"}).path())
     await ws.commit()
     return {}
 
 
-async def _unlink(ws: Workspace, body: dict[str, Any]) -> dict[str, Any]:
+async def _unlink(ws: Workspace, body: dict[str, Any], settings: Settings) -> dict[str, Any]:
     await ws.fs.unlink(Args("unlink", body, {"path"}).path())
     await ws.commit()
     return {}
 
 
-async def _rename(ws: Workspace, body: dict[str, Any]) -> dict[str, Any]:
+async def _rename(ws: Workspace, body: dict[str, Any], settings: Settings) -> dict[str, Any]:
     a = Args("rename", body, {"src", "dst"})
     await ws.fs.rename(a.path("src"), a.path("dst"))
     await ws.commit()
     return {}
 
 
-async def _truncate(ws: Workspace, body: dict[str, Any]) -> dict[str, Any]:
+async def _truncate(ws: Workspace, body: dict[str, Any], settings: Settings) -> dict[str, Any]:
     a = Args("truncate", body, {"path", "length"})
     await ws.fs.truncate(a.path(), a.integer("length", required=True))
     await ws.commit()
     return {}
 
 
-VFS_CALLS: dict[str, Callable[[Workspace, dict[str, Any]], Awaitable[dict[str, Any]]]] = {
+VFS_CALLS: dict[str, Callable[[Workspace, dict[str, Any], Settings], Awaitable[dict[str, Any]]]] = {
     "read": _read, "write": _write, "append": _append, "stat": _stat, "readdir": _readdir,
     "exists": _exists, "mkdir": _mkdir, "rmdir": _rmdir, "unlink": _unlink, "rename": _rename,
     "truncate": _truncate,
@@ -293,7 +295,7 @@ async def vfs_call(request: Request, workspace_id: str, call: str) -> HTTPRespon
         raise ApiError(404, "not_found", f"unknown vfs call {call[:64]!r} (known: {', '.join(VFS_CALLS)})")
     body = body_object(request)
     try:
-        result = await handler(ws, body)
+        result = await handler(ws, body, request.app.ctx.settings)
     except VfsError as exc:
         raise vfs_error(exc) from None
     except StateWriteError as exc:

@@ -129,13 +129,23 @@ class WorkspaceFS:
             raise
         return True
 
-    async def read(self, path: str, offset: int = 0, length: int | None = None) -> bytes:
+    async def read(self, path: str, offset: int = 0, length: int | None = None, *,
+                   max_bytes: int | None = None) -> bytes:
+        """``max_bytes``: refuse (EFBIG) rather than load more than this into memory — a
+        multi-GB file in a disk mount must not take the daemon's memory down."""
         norm, mount, rel = self.resolve(path)
         if mount is None:
             if self._is_mount_point_or_ancestor(norm):
                 raise VfsError(errno.EISDIR, norm)
             raise VfsError(errno.ENOENT, norm)
         try:
+            if max_bytes is not None and (length is None or length > max_bytes):
+                size = (await mount.stat(rel)).size
+                wanted = max(0, size - offset) if length is None else min(length, max(0, size - offset))
+                if wanted > max_bytes:
+                    raise VfsError(errno.EFBIG, norm, f"reading {wanted} bytes at once is over the "
+                                                      f"{max_bytes}-byte limit; read it in parts "
+                                                      f"(offset/size)")
             return await mount.read(rel, offset, length)
         except VfsError as exc:
             raise self._mapped(exc, norm, mount) from None

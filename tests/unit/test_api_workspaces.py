@@ -289,3 +289,22 @@ def test_disk_roots_outside_the_allow_list_or_over_the_state_are_422(api, tmp_pa
     status, body = api.call("post", "/v1/workspaces",
                             body={"config": {"mounts": {"/d": {"vfs": "disk", "config": {"root": str(root)}}}}})
     assert status == 422 and body["field"] == "config.mounts./d.config.root"
+
+
+def test_a_read_larger_than_the_body_limit_is_refused_and_can_be_read_in_parts(tmp_path, clean_env):
+    """A huge host file in a disk mount must not be loaded whole into the daemon's memory."""
+    host = tmp_path / "hostroots" / "big"
+    host.mkdir(parents=True)
+    (host / "big.bin").write_bytes(b"x" * 5000)
+    app = create_app(load_settings(env={"HOME": str(clean_env)}, overrides={
+        "auth.mode": "token", "auth.token": "t0ken", "state_dir": str(tmp_path / "state"),
+        "server.max_body_bytes": "2048"}))
+    headers = {"Authorization": "Bearer t0ken"}
+    config = {"mounts": {"/": {"vfs": "ram"}, "/d": {"vfs": "disk", "config": {"root": str(host)}}}}
+    _, created = app.test_client.post("/v1/workspaces", json={"config": config, "id": "b"}, headers=headers)
+    assert created.status == 201
+    _, whole = app.test_client.post("/v1/workspaces/b/vfs/read", json={"path": "/d/big.bin"}, headers=headers)
+    assert whole.status == 400 and whole.json["errno"] == "EFBIG" and "in parts" in whole.json["detail"]
+    _, part = app.test_client.post("/v1/workspaces/b/vfs/read", json={"path": "/d/big.bin", "offset": 4000,
+                                                                      "size": 2000}, headers=headers)
+    assert part.status == 200 and len(base64.b64decode(part.json["data_base64"])) == 1000

@@ -66,6 +66,20 @@ def initial_state(session=None, cwd: str | None = None) -> ShellState:
     return state
 
 
+class _ReadBoundedFS:
+    """The workspace FS as a line sees it: every whole-file read is bounded (EFBIG beyond),
+    so ``cat`` of a multi-GB host file in a disk mount cannot exhaust the daemon's memory."""
+
+    def __init__(self, fs, max_bytes: int) -> None:
+        self._fs, self._max_bytes = fs, max_bytes
+
+    def __getattr__(self, name: str):
+        return getattr(self._fs, name)
+
+    async def read(self, path: str, offset: int = 0, length: int | None = None) -> bytes:
+        return await self._fs.read(path, offset, length, max_bytes=self._max_bytes)
+
+
 async def run_line(fs, command: str, *, session=None, cwd: str | None = None,
                    limits: Limits = Limits(), state: ShellState | None = None,
                    stdin: bytes = b"") -> LineResult:
@@ -76,7 +90,8 @@ async def run_line(fs, command: str, *, session=None, cwd: str | None = None,
     state = state or initial_state(session, cwd)
     start_cwd = state.cwd
     ticker = Ticker(limits.timeout_seconds)
-    interp = Interpreter(fs, ticker, budget, OutputBudget(limits.output_limit_bytes * FILE_WRITE_FACTOR))
+    file_limit = limits.output_limit_bytes * FILE_WRITE_FACTOR
+    interp = Interpreter(_ReadBoundedFS(fs, file_limit), ticker, budget, OutputBudget(file_limit))
     interp._line_stdout, interp._line_stderr = stdout, stderr
     io = IO(BytesIn(stdin), stdout, stderr)
     if not await _is_dir(fs, state.cwd):

@@ -164,3 +164,13 @@ def test_a_catastrophically_backtracking_pattern_ends_its_command_not_the_event_
     assert result.exit_code != 0 and result.exit_code != 124, result
     assert b"too slow" in result.stderr
     _assert_responsive(samples, min_turns=1)
+
+
+@pytest.mark.parametrize("line", ["cat /big", "wc -c < /big", "grep x /big", "cp /big /copy"])
+def test_a_file_too_large_to_hold_in_memory_is_refused_not_loaded(line):
+    async def go():
+        fs = ram_workspace_fs()
+        await fs.write("/big", b"x" * (20 * 1024))
+        return await run_line(fs, line, limits=Limits(timeout_seconds=10, output_limit_bytes=1024))
+    result = run(go())
+    assert result.exit_code != 0 and b"over the 16384-byte limit" in result.stderr, result
