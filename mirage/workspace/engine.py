@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mirage.workspace.config import WorkspaceConfig, from_stored, parse_config
-from mirage.workspace.errors import Conflict, InvalidRequest, NotFound, StateDirError, Unavailable
+from mirage.workspace.errors import Conflict, InvalidConfig, InvalidRequest, NotFound, StateDirError, Unavailable
 from mirage.workspace.state.store import MetaUnreadable, SnapshotCorrupt, StateStore, StoredWorkspace, replay
 from mirage.workspace.vfs.base import Mount
 from mirage.workspace.vfs.registry import BackendRegistry, default_backends, disk_backend_for
@@ -142,7 +142,15 @@ class WorkspaceEngine:
         meta = stored.meta
         try:
             config = from_stored(meta["config"])
+            # today's policy, not the one in force when it was created: a narrowed
+            # workspace.disk_roots (or a root that is gone) must not be restored
+            for m in config.mounts:
+                self.backends.get(m.vfs).validate(m.config, f"config.mounts.{m.prefix}.config")
             ws = Workspace(meta["id"], meta["owner"], config, float(meta["created_at"]), self._mounts(config))
+        except InvalidConfig as exc:
+            log.error("workspace not restored workspace=%s reason=%r", name, str(exc))
+            self._workspaces[name] = UnavailableWorkspace(name, meta.get("owner"), 0.0, str(exc))
+            return
         except Exception as exc:
             log.error("workspace not restored workspace=%s reason=%r", name, f"bad config: {exc}")
             self._workspaces[name] = UnavailableWorkspace(name, meta.get("owner"), 0.0, "bad stored config")

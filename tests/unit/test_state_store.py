@@ -451,3 +451,30 @@ def test_a_state_dir_that_is_a_file_is_one_clear_error(tmp_path):
     with pytest.raises(StateDirError) as info:
         run(make(target))
     assert str(target) in info.value.detail
+
+
+def test_a_disk_mount_outside_a_narrowed_disk_roots_policy_is_not_restored(tmp_path):
+    from mirage.workspace.vfs.registry import DiskBackend, default_backends
+
+    allowed, other = tmp_path / "allowed", tmp_path / "other"
+    allowed.mkdir()
+    other.mkdir()
+    config = {"mounts": {"/": {"vfs": "ram"}, "/d": {"vfs": "disk", "config": {"root": str(other)}}}}
+
+    async def first():
+        engine = await make(tmp_path / "state", backends=default_backends(DiskBackend(None)))
+        await engine.create(ACCOUNT, config, "host")
+        ws, _ = await engine.create(ACCOUNT, {}, "plain")
+        await ws.fs.write("/f", b"kept")
+        await ws.commit()
+        await engine.stop()
+
+    async def after_policy_narrowed():
+        engine = await make(tmp_path / "state", backends=default_backends(DiskBackend([str(allowed)])))
+        with pytest.raises(Unavailable, match="outside the folders this daemon allows"):
+            engine.get(ACCOUNT, "host")
+        assert await engine.get(ACCOUNT, "plain").fs.read("/f") == b"kept"
+        await engine.stop()
+
+    run(first())
+    run(after_policy_narrowed())
