@@ -124,7 +124,7 @@ class Context:
         raise CliError(f"{message} (HTTP {reply.status}{', ' + code if code else ''})", EXIT_REQUEST)
 
     def auth_refused(self, reply: http.Reply, detail: str) -> CliError:
-        mode = _reported_mode(reply) or self._mode_from_health() or self._mode_if_spawned_here()
+        mode = _reported_mode(reply) or self._mode_if_spawned_here()
         choice = self._token
         looked = choice.where_looked() if choice else "(not resolved)"
         used = f"sent the token from {choice.source}" if choice and choice.source else "sent no token"
@@ -146,31 +146,15 @@ class Context:
             return "local"
         return None
 
-    def _mode_from_health(self) -> str | None:
-        try:
-            reply = http.request(self.endpoint, "GET", "/v1/health", read_timeout=2.0)
-        except http.Unreachable:
-            return None
-        body = reply.body if isinstance(reply.body, dict) else {}
-        mode = body.get("auth_mode")
-        return mode if isinstance(mode, str) else None
-
 
 def _reported_mode(reply: http.Reply) -> str | None:
+    """The daemon's 401 body names its auth mode (``auth_mode``)."""
     body = reply.body if isinstance(reply.body, dict) else {}
     mode = body.get("auth_mode")
-    if isinstance(mode, str) and mode:
-        return mode
-    challenge = reply.headers.get("www-authenticate", "")
-    for part in challenge.replace(",", " ").split():
-        if part.lower().startswith("mode="):
-            return part.split("=", 1)[1].strip('"') or None
-    return None
+    return mode if isinstance(mode, str) and mode else None
 
 
 def _is_unknown_route(status: int, code: str, detail: str) -> bool:
-    if code in ("unknown_route", "no_route"):
-        return True
     # Sanic's own routing errors (no handler matched) rather than a handler's 404
     if status == 404 and detail.startswith("Requested URL"):
         return True

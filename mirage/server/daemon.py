@@ -104,7 +104,7 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
 def _app_from_environment() -> Sanic:
     try:
         settings = load_settings()
-        logs.setup(settings.log_level, journal=systemd.stderr_is_journal(os.environ.get("JOURNAL_STREAM")))
+        logs.setup(settings.log_level, journal=systemd.journal_from_environment())
         app = create_app(settings, name="mirage")
     except ConfigError as exc:
         print(exc, file=sys.stderr)

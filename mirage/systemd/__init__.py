@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from mirage.systemd.activation import ActivationError, InheritedSocket, take_listen_sockets
-from mirage.systemd.journal import stderr_is_journal
+from mirage.systemd.journal import journal_from_environment, stderr_is_journal
 from mirage.systemd.notify import Notifier, take_watchdog_interval
 
 __all__ = [
     "ActivationError", "InheritedSocket", "Notifier", "SystemdContext", "take_environment",
+    "journal_from_environment",
     "stderr_is_journal",
 ]
 

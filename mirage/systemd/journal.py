@@ -26,3 +26,10 @@ def stderr_is_journal(journal_stream: str | None, stderr: TextIO | None = None) 
     except (OSError, ValueError, AttributeError):
         return False
     return info.st_dev == int(device) and info.st_ino == int(inode)
+
+
+def journal_from_environment() -> bool:
+    """Whether stderr is the journal, from this process's own JOURNAL_STREAM."""
+    import os
+
+    return stderr_is_journal(os.environ.get("JOURNAL_STREAM"))
