@@ -17,6 +17,21 @@ NAME_MAX = 255      # bytes in one component (UTF-8)
 PATH_MAX = 4096     # bytes in a whole path (UTF-8)
 
 
+def collapse(path: str) -> str:
+    """Lexically normalise an absolute path: drop empty and "." parts, resolve ".." without
+    ever climbing above "/". No validation (see :func:`normalize`)."""
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if parts:
+                parts.pop()
+            continue
+        parts.append(part)
+    return "/" + "/".join(parts)
+
+
 def normalize(path: str) -> str:
     """Return the canonical form of an absolute workspace path, or raise VfsError."""
     if not isinstance(path, str):
@@ -34,18 +49,10 @@ def normalize(path: str) -> str:
         raise VfsError(errno.EINVAL, shown.encode("utf-8", "replace").decode(), "path is not valid UTF-8") from None
     if encoded_length >= PATH_MAX:
         raise VfsError(errno.ENAMETOOLONG, shown, f"path longer than {PATH_MAX - 1} bytes")
-    parts: list[str] = []
-    for part in path.split("/"):
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if parts:
-                parts.pop()
-            continue
-        if len(part.encode("utf-8")) > NAME_MAX:
-            raise VfsError(errno.ENAMETOOLONG, shown, f"a name is longer than {NAME_MAX} bytes")
-        parts.append(part)
-    return "/" + "/".join(parts)
+    canonical = collapse(path)
+    if any(len(part.encode("utf-8")) > NAME_MAX for part in canonical.split("/")):
+        raise VfsError(errno.ENAMETOOLONG, shown, f"a name is longer than {NAME_MAX} bytes")
+    return canonical
 
 
 def split(path: str) -> tuple[str, str]:

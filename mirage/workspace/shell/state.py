@@ -5,21 +5,13 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field
 
+from mirage.workspace.paths import collapse
+
 
 def normalize(path: str, cwd: str = "/") -> str:
-    """An absolute, normalised workspace path. ``..`` never climbs above ``/``."""
-    if not path.startswith("/"):
-        path = posixpath.join(cwd, path)
-    parts: list[str] = []
-    for part in path.split("/"):
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if parts:
-                parts.pop()
-            continue
-        parts.append(part)
-    return "/" + "/".join(parts)
+    """An absolute, normalised workspace path (relative ones taken from ``cwd``); ``..``
+    never climbs above ``/``. Lexical only: the FS validates when the path is used."""
+    return collapse(path if path.startswith("/") else posixpath.join(cwd, path))
 
 
 @dataclass
