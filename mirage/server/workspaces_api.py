@@ -307,7 +307,7 @@ async def vfs_call(request: Request, workspace_id: str, call: str) -> HTTPRespon
 
 def install(app: Sanic) -> WorkspaceEngine:
     """Attach the engine to ``app`` (restore before serving, persist after stopping)."""
-    engine = engine_from_settings(app.ctx.settings)
+    engine = engine_from_settings(app.ctx.settings, multi_tenant=app.ctx.settings.auth_mode == "jwt")
     app.ctx.workspaces = engine
     app.ctx.workspace_count = engine.count
     app.blueprint(bp)

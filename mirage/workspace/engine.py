@@ -240,8 +240,10 @@ class WorkspaceEngine:
         return time.time()
 
 
-def engine_from_settings(settings: Any) -> WorkspaceEngine:
-    disk = disk_backend_for(settings.auth_mode, settings.workspace_disk_roots, str(settings.state_dir))
+def engine_from_settings(settings: Any, *, multi_tenant: bool) -> WorkspaceEngine:
+    """``multi_tenant``: accounts are remote subjects (the server knows which auth mode
+    means that; the engine only knows accounts)."""
+    disk = disk_backend_for(multi_tenant, settings.workspace_disk_roots, str(settings.state_dir))
     return WorkspaceEngine(state_dir=Path(settings.state_dir), fsync=settings.state_fsync,
                            backends=default_backends(disk))
 

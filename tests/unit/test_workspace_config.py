@@ -96,7 +96,7 @@ def disk_config(root) -> dict:
 
 
 def test_jwt_mode_without_disk_roots_refuses_every_disk_mount(tmp_path):
-    backends = default_backends(disk_backend_for("jwt", (), str(tmp_path / "state")))
+    backends = default_backends(disk_backend_for(True, (), str(tmp_path / "state")))
     (tmp_path / "data").mkdir()
     with pytest.raises(InvalidConfig) as info:
         parse_config(disk_config(tmp_path / "data"), backends)
@@ -106,7 +106,7 @@ def test_jwt_mode_without_disk_roots_refuses_every_disk_mount(tmp_path):
 def test_local_mode_without_disk_roots_allows_any_folder_but_the_state(tmp_path):
     state = tmp_path / "state"
     state.mkdir()
-    backends = default_backends(disk_backend_for("local", (), str(state)))
+    backends = default_backends(disk_backend_for(False, (), str(state)))
     assert parse_config(disk_config(tmp_path), backends).mounts[0].config["root"] == str(tmp_path.resolve())
     with pytest.raises(InvalidConfig):
         parse_config(disk_config(state), backends)
@@ -116,7 +116,7 @@ def test_disk_roots_allow_list_admits_folders_inside_only(tmp_path):
     allowed, other = tmp_path / "allowed", tmp_path / "allowed-not"
     (allowed / "sub").mkdir(parents=True)
     other.mkdir()
-    backends = default_backends(disk_backend_for("jwt", (str(allowed),), str(tmp_path / "state")))
+    backends = default_backends(disk_backend_for(True, (str(allowed),), str(tmp_path / "state")))
     parse_config(disk_config(allowed / "sub"), backends)
     with pytest.raises(InvalidConfig):
         parse_config(disk_config(other), backends)
@@ -127,6 +127,6 @@ def test_a_symlinked_root_is_checked_where_it_leads(tmp_path):
     allowed.mkdir()
     outside.mkdir()
     (allowed / "sneaky").symlink_to(outside)
-    backends = default_backends(disk_backend_for("jwt", (str(allowed),), str(tmp_path / "state")))
+    backends = default_backends(disk_backend_for(True, (str(allowed),), str(tmp_path / "state")))
     with pytest.raises(InvalidConfig):
         parse_config(disk_config(allowed / "sneaky"), backends)

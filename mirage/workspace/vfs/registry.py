@@ -129,12 +129,11 @@ def default_backends(disk: DiskBackend | None = None) -> BackendRegistry:
     return BackendRegistry([RamBackend(), disk or DiskBackend()])
 
 
-def disk_backend_for(auth_mode: str, disk_roots: Iterable[str], state_dir: str) -> DiskBackend:
+def disk_backend_for(multi_tenant: bool, disk_roots: Iterable[str], state_dir: str) -> DiskBackend:
     """The disk policy of settings ``workspace.disk_roots``: '*' → any folder; a list →
-    those folders; empty → any folder for the single local/token account, none in jwt
-    mode (remote subjects must not reach the host unless the operator says where)."""
+    those folders; empty → any folder for a single-account daemon, none for a multi-tenant
+    one (remote subjects must not reach the host unless the operator says where)."""
     roots = tuple(disk_roots)
-    multi_tenant = auth_mode == "jwt"
     if "*" in roots:
         allowed = None
     elif roots:
