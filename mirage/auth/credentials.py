@@ -14,14 +14,13 @@ string, a cookie or the body (this module is given nothing else).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from mirage.auth.principal import AuthError, BadCredentials
+from mirage.auth.token_file import MAX_TOKEN_CHARS as MAX_TOKEN_BYTES   # one grammar, one cap
+from mirage.auth.token_file import is_token_text
 
-MAX_TOKEN_BYTES = 8192
 _MAX_HEADER_CHARS = MAX_TOKEN_BYTES + 64      # "Bearer" + spaces around the token
-_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 
 def bearer_token(authorization: Sequence[str]) -> bytes:
@@ -46,6 +45,6 @@ def bearer_token(authorization: Sequence[str]) -> bytes:
         raise AuthError("missing bearer token", token_presented=False, why="Bearer without a token")
     if len(token) > MAX_TOKEN_BYTES:
         raise AuthError("invalid token", why=f"token longer than {MAX_TOKEN_BYTES} bytes")
-    if _B64TOKEN.fullmatch(token) is None:
+    if not is_token_text(token):
         raise AuthError("invalid token", why="token is not RFC 6750 b64token text")
     return token.encode("ascii")

@@ -41,9 +41,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from jwt.algorithms import get_default_algorithms
 
+from mirage.auth.credentials import MAX_TOKEN_BYTES
 from mirage.auth.principal import AuthError, Principal
 
-MAX_TOKEN_BYTES = 8192
 MIN_RSA_BITS = 2048
 MAX_SUB_CHARS = 1024
 
