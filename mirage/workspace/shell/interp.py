@@ -80,7 +80,8 @@ class Interpreter(ExpansionMixin):
             self.depth -= 1
 
     # ------------------------------------------------------------ lists
-    async def _x_list(self, node, state, io) -> int:
+    async def _x_list(self, node, state, io, run_right=None) -> int:
+        """``a && b`` / ``a || b``; ``run_right`` runs the right side (default: execute it)."""
         children = [c for c in node.children if c.type != "comment"]
         left, op, right = children[0], children[1].type, children[2]
         state.in_condition = getattr(state, "in_condition", 0) + 1
@@ -90,7 +91,7 @@ class Interpreter(ExpansionMixin):
             state.in_condition -= 1
         state.last_status = status
         if (op == "&&" and status == 0) or (op == "||" and status != 0):
-            status = await self.execute(right, state, io)
+            status = await (run_right(right) if run_right else self.execute(right, state, io))
             state.last_status = status
         return status
 
@@ -224,18 +225,8 @@ class Interpreter(ExpansionMixin):
         """tree-sitter-bash hangs a trailing redirect on a whole list / pipeline / ``!``;
         in bash it belongs to the last command, so push it down to there."""
         if node.type == "list":
-            children = [c for c in node.children if c.type != "comment"]
-            left, op, right = children[0], children[1].type, children[2]
-            state.in_condition = getattr(state, "in_condition", 0) + 1
-            try:
-                status = await self.execute(left, state, io)
-            finally:
-                state.in_condition -= 1
-            state.last_status = status
-            if (op == "&&" and status == 0) or (op == "||" and status != 0):
-                status = await self._with_tail_redirects(right, redirects, state, io)
-                state.last_status = status
-            return status
+            return await self._x_list(
+                node, state, io, lambda right: self._with_tail_redirects(right, redirects, state, io))
         if node.type == "pipeline":
             stages = [c for c in node.children if c.is_named and c.type != "comment"]
             return await self.run_pipeline(stages[:-1] + [_Redirected(stages[-1], redirects)],
