@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import regex as _regex
 
@@ -31,16 +31,18 @@ class RegexTooSlow(ValueError):
 
 
 class UserRegex:
-    """A compiled pattern from a shell line, with ``re.Pattern``'s methods, every match
+    """A compiled pattern from a shell line, with ``re.Pattern``'s interface, every match
     bounded in time (raising :class:`RegexTooSlow`)."""
 
     __slots__ = ("_rx",)
+    _BOUNDED = frozenset({"search", "match", "fullmatch", "sub", "subn", "split", "findall"})
 
     def __init__(self, compiled) -> None:
         self._rx = compiled
 
-    def __getattr__(self, name: str):           # pattern, groups, groupindex, flags
-        return getattr(self._rx, name)
+    def __getattr__(self, name: str):
+        attr = getattr(self._rx, name)         # pattern, groups, groupindex, flags, ...
+        return partial(self._bounded, attr) if name in self._BOUNDED else attr
 
     def __repr__(self) -> str:
         return f"UserRegex({self._rx.pattern!r})"
@@ -51,27 +53,6 @@ class UserRegex:
             return method(*args, timeout=MATCH_TIMEOUT_SECONDS, **kwargs)
         except TimeoutError:
             raise RegexTooSlow() from None
-
-    def search(self, *args, **kwargs):
-        return self._bounded(self._rx.search, *args, **kwargs)
-
-    def match(self, *args, **kwargs):
-        return self._bounded(self._rx.match, *args, **kwargs)
-
-    def fullmatch(self, *args, **kwargs):
-        return self._bounded(self._rx.fullmatch, *args, **kwargs)
-
-    def sub(self, *args, **kwargs):
-        return self._bounded(self._rx.sub, *args, **kwargs)
-
-    def subn(self, *args, **kwargs):
-        return self._bounded(self._rx.subn, *args, **kwargs)
-
-    def split(self, *args, **kwargs):
-        return self._bounded(self._rx.split, *args, **kwargs)
-
-    def findall(self, *args, **kwargs):
-        return self._bounded(self._rx.findall, *args, **kwargs)
 
     def finditer(self, *args, **kwargs) -> Iterator:
         matches = self._bounded(self._rx.finditer, *args, **kwargs)
