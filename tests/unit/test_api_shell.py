@@ -6,40 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import socket
-import time
 
-import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from sanic_testing.reusable import ReusableClient
+
+from api_client import Api, es256_keys, free_port
 
 from mirage.server.app import create_app
 from mirage.settings import load_settings
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Api:
-    def __init__(self, client: ReusableClient, tokens: dict[str, str]):
-        self.client, self.tokens = client, tokens
-
-    def call(self, method: str, path: str, who: str = "alice", body=None, raw: bytes | None = None):
-        kwargs = {"headers": {"Authorization": f"Bearer {self.tokens[who]}"}}
-        if raw is not None:
-            kwargs["content"] = raw
-        elif body is not None:
-            kwargs["content"] = json.dumps(body).encode()
-        _, response = getattr(self.client, method)(path, **kwargs)
-        return response.status, response.json
-
-    def shell(self, ws: str, command: str, who: str = "alice", query: str = "", **extra):
-        return self.call("post", f"/v1/workspaces/{ws}/shell{query}", who, {"command": command, **extra})
 
 
 def make_settings(tmp_path, home, pem, **overrides):
@@ -50,12 +24,7 @@ def make_settings(tmp_path, home, pem, **overrides):
 
 @pytest.fixture
 def keys():
-    key = ec.generate_private_key(ec.SECP256R1())
-    pem = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                        serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    tokens = {sub: jwt.encode({"sub": sub, "exp": int(time.time()) + 3600}, key, algorithm="ES256")
-              for sub in ("alice", "bob")}
-    return pem, tokens
+    return es256_keys()
 
 
 @pytest.fixture

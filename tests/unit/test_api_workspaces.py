@@ -3,14 +3,11 @@
 import asyncio
 import base64
 import json
-import socket
-import time
 
-import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from sanic_testing.reusable import ReusableClient
+
+from api_client import Api, es256_keys, free_port
 
 from mirage.server.app import create_app
 from mirage.settings import load_settings
@@ -18,39 +15,9 @@ from mirage.settings import load_settings
 B64 = lambda raw: base64.b64encode(raw).decode()   # noqa: E731
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Api:
-    def __init__(self, client: ReusableClient, tokens: dict[str, str]):
-        self.client, self.tokens = client, tokens
-
-    def call(self, method: str, path: str, who: str = "alice", body=None, raw: bytes | None = None):
-        headers = {"Authorization": f"Bearer {self.tokens[who]}"}
-        kwargs = {"headers": headers}
-        if raw is not None:
-            kwargs["content"] = raw
-        elif body is not None:
-            kwargs["content"] = json.dumps(body).encode()
-        _, response = getattr(self.client, method)(path, **kwargs)
-        return response.status, response.json
-
-    def vfs(self, ws: str, call: str, who: str = "alice", **args):
-        return self.call("post", f"/v1/workspaces/{ws}/vfs/{call}", who, args)
-
-
 @pytest.fixture
 def api(tmp_path, clean_env):
-    key = ec.generate_private_key(ec.SECP256R1())
-    pem = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                        serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-
-    def token(sub: str) -> str:
-        return jwt.encode({"sub": sub, "exp": int(time.time()) + 3600}, key, algorithm="ES256")
-
+    pem, tokens = es256_keys()
     (tmp_path / "hostroots").mkdir()
     settings = load_settings(env={"HOME": str(clean_env)}, overrides={
         "auth.mode": "jwt", "jwt.alg": "ES256", "jwt.pubkey": pem,
@@ -59,7 +26,7 @@ def api(tmp_path, clean_env):
     })
     app = create_app(settings)
     with ReusableClient(app, port=free_port()) as client:
-        yield Api(client, {"alice": token("alice"), "bob": token("bob")})
+        yield Api(client, tokens)
 
 
 def test_create_returns_201_with_the_detail_shape(api):
