@@ -22,7 +22,7 @@ from loadgen import Load, LoadError, paired_runs, with_errors
 from notify import NotifyListener
 from report import ms, num, ratio, section
 from servers import (BENCH_DIR, OUR_MIRAGE, OUR_PYTHON, Server, StartError, base_env, free_port, log_tail,
-                     our_env, start_baseline, start_ours)
+                     our_env, start_baseline, start_ours, stop_process)
 from workspaces import RouteMissing, SetupFailed, create_many, ensure_workspace
 
 ID_FORMAT = "ws-%06d"
@@ -144,13 +144,7 @@ def _timed_start(cmd: list[str], env: dict[str, str], port: int, log_path: Path,
                 finally:
                     client.close()
         finally:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop_process(proc)
     return ((ready_at - started) if ready_at else None, (health_at - started) if health_at else None,
             log_tail(log_path, 3), workspaces)
 
@@ -216,13 +210,7 @@ def _cold_start(cmd: list[str], env: dict[str, str], log_path: Path, cpu: int | 
             return None, f"answer was {answer[:40]!r}: {log_tail(log_path, 2)}"
         return elapsed, ""
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_process(proc)
 
 
 def run_startup(ctx: Context) -> None:
