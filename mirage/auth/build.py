@@ -42,7 +42,7 @@ def _checked_configured_token(settings: Settings) -> bytes:
 
 def _token(settings: Settings) -> StaticTokenVerifier:
     if not settings.auth_token:   # settings refuses this already; kept as defense in depth
-        raise ConfigError("auth.token", "MIRAGE_AUTH_TOKEN",
+        raise ConfigError("auth.token", settings.sources.get("auth.token", "MIRAGE_AUTH_TOKEN"),
                           "token mode needs a token: set MIRAGE_AUTH_TOKEN (or auth.token in the config file)")
     return StaticTokenVerifier(_checked_configured_token(settings), "token")
 
@@ -85,7 +85,7 @@ def _jwt(settings: Settings) -> Verifier:
         what = f"the key file {settings.jwt_pubkey_file}"
         pem = _read_key_file(Path(settings.jwt_pubkey_file), key_source)
     else:
-        raise ConfigError("jwt.pubkey", "MIRAGE_JWT_PUBKEY",
+        raise ConfigError("jwt.pubkey", settings.sources.get("jwt.pubkey", "MIRAGE_JWT_PUBKEY"),
                           "jwt mode needs exactly one of MIRAGE_JWT_PUBKEY or MIRAGE_JWT_PUBKEY_FILE")
 
     try:

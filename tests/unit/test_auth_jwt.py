@@ -633,3 +633,11 @@ def test_certificate_pem_gives_its_public_key(tmp_path, keys):
     verifier = build_verifier(jwt_settings(tmp_path, MIRAGE_JWT_ALG="RS256", MIRAGE_JWT_PUBKEY_FILE=str(key_file)))
     assert verifier.verify(sign(keys["rsa"], payload=claims(exp=2**40, iat=DROP)).encode()).account == "alice"
     assert refused(verifier, sign(keys["rsa_other"], payload=claims(exp=2**40, iat=DROP))).why == "bad signature"
+
+
+def test_the_algorithms_settings_accept_are_exactly_those_the_verifier_can_pin():
+    """settings.JWT_ALGS (what config accepts) and the verifier's families must not drift."""
+    from mirage.auth.jwt_verifier import ASYMMETRIC_ALGS
+    from mirage.settings import JWT_ALGS
+
+    assert set(JWT_ALGS) == set(ASYMMETRIC_ALGS)
