@@ -189,17 +189,11 @@ async def shell(request: Request, workspace_id: str) -> HTTPResponse:
 
 
 def _cancel_jobs_on_close(request: Request, ws) -> None:
-    """When the workspace is deleted, its running jobs are cancelled."""
-    hooks = getattr(ws, "close_hooks", None)
-    if hooks is None or getattr(ws, "_shell_jobs_hooked", False):
-        return
-    jobs = jobs_of(request)
-
-    async def cancel_jobs(workspace) -> None:
-        await jobs.cancel_workspace(workspace.id)
-
-    hooks.append(cancel_jobs)
-    ws._shell_jobs_hooked = True
+    """When the workspace is deleted, its running jobs are cancelled (one hook per
+    workspace: a bound method compares equal to itself)."""
+    hook = jobs_of(request).on_workspace_close
+    if hook not in ws.close_hooks:
+        ws.close_hooks.append(hook)
 
 
 # ------------------------------------------------------------ sessions

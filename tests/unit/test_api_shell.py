@@ -296,3 +296,11 @@ def test_an_absurd_wait_timeout_is_400_not_a_500(api):
     job_id = api.shell("w", "true", query="?background=true")[1]["job_id"]
     status, body = api.call("post", f"/v1/jobs/{job_id}/wait", body={"timeout_s": 10**400})
     assert status == 400 and body["field"] == "timeout_s"
+
+
+def test_jobs_on_one_workspace_register_a_single_close_hook(api):
+    for _ in range(3):
+        api.shell("w", "true", query="?background=true")
+    ws = api.client.app.ctx.workspaces.get("alice", "w")
+    hooks = [h for h in ws.close_hooks if getattr(h, "__name__", "") == "on_workspace_close"]
+    assert len(hooks) == 1

@@ -138,6 +138,10 @@ class JobManager:
         for job in [j for j in self._jobs.values() if j.workspace_id == workspace_id]:
             await self.cancel(job)
 
+    async def on_workspace_close(self, workspace) -> None:
+        """A workspace close hook: its jobs end with it (delete, daemon stop)."""
+        await self.cancel_workspace(workspace.id)
+
     def running(self, account: str) -> int:
         return sum(1 for j in self._jobs.values() if j.account == account and not j.done)
 

@@ -25,3 +25,4 @@ def test_one_accounts_burst_of_jobs_never_evicts_another_accounts_results():
     alice_job, mallory_finished = asyncio.run(go())
     assert alice_job is not None and alice_job.result.exit_code == 0
     assert mallory_finished == 3
+
